@@ -1,0 +1,104 @@
+import { z } from 'zod';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** One environment variable: its name, default, what it does, and how its text becomes a value. */
+export interface Setting<T> {
+  readonly env: string;
+  readonly default: string;
+  readonly description: string;
+  readonly parse: z.ZodType<T, string>;
+}
+
+function setting<T>(env: string, defaultValue: string, description: string, parse: z.ZodType<T, string>): Setting<T> {
+  return { env, default: defaultValue, description, parse };
+}
+
+const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const seconds = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, `must be a number of seconds from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const httpOrigin = z.string().transform((text, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be an absolute http(s) URL' });
+    return z.NEVER;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    ctx.addIssue({ code: 'custom', message: 'must use http or https' });
+    return z.NEVER;
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    ctx.addIssue({ code: 'custom', message: 'must not carry credentials, a query or a fragment' });
+    return z.NEVER;
+  }
+  return url.origin + url.pathname.replace(/\/+$/, '');
+});
+
+const hostName = z
+  .string()
+  .min(1, 'must not be empty')
+  .regex(/^[A-Za-z0-9.:\-[\]]+$/, 'must be a host name or an IP address');
+
+export const SETTINGS = {
+  port: setting('PORT', '3000', 'TCP port of the HTTP server (0 picks a free port).', wholeNumber(0, 65535)),
+  host: setting(
+    'HOST',
+    '127.0.0.1',
+    'Interface to listen on. `127.0.0.1` serves this machine only; `0.0.0.0` serves the network (the Docker image sets it).',
+    hostName,
+  ),
+  fluxBaseUrl: setting(
+    'ACEDATACLOUD_API_BASE_URL',
+    'https://api.acedata.cloud',
+    'Origin of the Flux API. API keys are sent to this origin and nowhere else.',
+    httpOrigin,
+  ),
+  fluxRequestTimeoutSeconds: setting(
+    'FLUX_REQUEST_TIMEOUT',
+    '30',
+    'Seconds one upstream attempt may take before it is abandoned.',
+    seconds(1, 1800),
+  ),
+  logLevel: setting('LOG_LEVEL', 'info', `Log level: ${LOG_LEVELS.join(', ')}.`, z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`)),
+} as const;
+
+type Settings = typeof SETTINGS;
+export type Config = { readonly [K in keyof Settings]: Settings[K] extends Setting<infer T> ? T : never };
+
+/** A configuration value that cannot be used; the message names the variable and never echoes a secret. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Reads every setting from `env`, falling back to its default when unset or empty.
+ * Throws a ConfigError naming the first variable that does not parse.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const values: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(SETTINGS) as [string, Setting<unknown>][]) {
+    const raw = env[spec.env];
+    const text = raw === undefined || raw.trim() === '' ? spec.default : raw.trim();
+    const parsed = spec.parse.safeParse(text);
+    if (!parsed.success) {
+      const reason = parsed.error.issues[0]?.message ?? 'is not valid';
+      throw new ConfigError(`${spec.env} ${reason} (got ${JSON.stringify(text.slice(0, 80))})`);
+    }
+    values[key] = parsed.data;
+  }
+  return values as Config;
+}
