@@ -1,0 +1,245 @@
+import { Pool } from 'undici';
+import type { Logger } from '../logger.js';
+import {
+  abortedFailure,
+  FluxApiError,
+  httpFailure,
+  invalidResponseFailure,
+  networkFailure,
+  timeoutFailure,
+} from './errors.js';
+import { scrubUpstreamText } from './scrub.js';
+
+/** A task record as the Flux API sends it: an object whose fields are checked by `normaliseTask`. */
+export type FluxTaskRecord = Record<string, unknown>;
+
+export interface FluxClientOptions {
+  /** Origin (and optional path prefix) of the Flux API, without a trailing slash. */
+  readonly baseUrl: string;
+  /** Longest one upstream attempt may take, in milliseconds. */
+  readonly timeoutMs: number;
+  readonly logger: Logger;
+  /** Upper bound on open connections to the Flux API. */
+  readonly maxConnections?: number;
+}
+
+/** Per-call inputs that belong to the caller, never to the client. */
+export interface FluxCallOptions {
+  /** The caller's own AceDataCloud API key; used for this call only and never kept. */
+  readonly apiKey: string;
+  /** Aborts the call, e.g. when the MCP client disconnects. */
+  readonly signal?: AbortSignal;
+}
+
+const TASKS_PATH = '/flux/tasks';
+const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+/** The provider's default page size for batch answers. */
+const PROVIDER_PAGE_SIZE = 12;
+/** Follow-up pages fetched when the provider pages a batch answer (50 ids at 12 a page need 4 more). */
+const MAX_BATCH_FOLLOW_UPS = 5;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parseRetryAfter(value: string | string[] | undefined): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (!text) return undefined;
+  if (/^\d+$/.test(text.trim())) return Number(text.trim());
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+function describeNetworkError(error: unknown): string {
+  const code = isRecord(error) && typeof error.code === 'string' ? error.code : '';
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+      return 'connection reset';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'host name not found';
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return 'connection timed out';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'network unreachable';
+    case 'UND_ERR_CLOSED':
+      return 'client shutting down';
+    default:
+      return code ? `network error ${code}` : 'network error';
+  }
+}
+
+/**
+ * The one client of the Flux API in the process. It owns the base URL, the keep-alive connection
+ * pool, headers, timeouts and error mapping; the API key arrives with each call and is only ever
+ * written into that call's `authorization` header, to the configured origin.
+ */
+export class FluxClient {
+  readonly #pool: Pool;
+  readonly #pathPrefix: string;
+  readonly #timeoutMs: number;
+  readonly #logger: Logger;
+
+  constructor(options: FluxClientOptions) {
+    const url = new URL(options.baseUrl);
+    this.#pool = new Pool(url.origin, {
+      connections: options.maxConnections ?? 256,
+      keepAliveTimeout: 10_000,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+    this.#pathPrefix = url.pathname.replace(/\/+$/, '');
+    this.#timeoutMs = options.timeoutMs;
+    this.#logger = options.logger;
+  }
+
+  /** One task record, or `undefined` when the Flux API does not know the id. */
+  async retrieveTask(taskId: string, options: FluxCallOptions): Promise<FluxTaskRecord | undefined> {
+    const answer = await this.#postTasks({ action: 'retrieve', id: taskId }, options);
+    if (!isRecord(answer)) throw invalidResponseFailure('a task that is not a JSON object', 200);
+    if (answer.id === undefined || answer.id === null || answer.id === '') return undefined;
+    if (answer.id !== taskId) throw invalidResponseFailure('a different task than the one asked for', 200);
+    return answer;
+  }
+
+  /**
+   * Records for the given ids, keyed by id; ids the Flux API does not return are absent.
+   * One `retrieve_batch` call for the whole batch, with `limit` set. If the provider still pages
+   * the answer (it says it matched more than it sent, or it sent a full default page), the ids it
+   * left out are asked for again, for as long as each round brings new records.
+   */
+  async retrieveTasks(taskIds: readonly string[], options: FluxCallOptions): Promise<Map<string, FluxTaskRecord>> {
+    const found = new Map<string, FluxTaskRecord>();
+    let missing = [...new Set(taskIds)];
+    for (let round = 0; round <= MAX_BATCH_FOLLOW_UPS && missing.length > 0; round++) {
+      const answer = await this.#postTasks({ action: 'retrieve_batch', ids: missing, limit: missing.length }, options);
+      if (!isRecord(answer) || !Array.isArray(answer.items)) {
+        throw invalidResponseFailure('a batch answer without an items list', 200);
+      }
+      const wanted = new Set(missing);
+      let fresh = 0;
+      for (const item of answer.items) {
+        if (isRecord(item) && typeof item.id === 'string' && wanted.has(item.id) && !found.has(item.id)) {
+          found.set(item.id, item);
+          fresh++;
+        }
+      }
+      missing = missing.filter((id) => !found.has(id));
+      const sent = answer.items.length;
+      const cutShort = (typeof answer.count === 'number' && answer.count > sent) || sent >= PROVIDER_PAGE_SIZE;
+      if (fresh === 0 || !cutShort) break;
+    }
+    return found;
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+
+  async #postTasks(payload: Record<string, unknown>, options: FluxCallOptions): Promise<unknown> {
+    const started = performance.now();
+    const log = (outcome: string, status?: number) =>
+      this.#logger.debug(
+        { upstream: `POST ${TASKS_PATH}`, action: payload.action, status, outcome, duration_ms: Math.round(performance.now() - started) },
+        'flux api call',
+      );
+    try {
+      const result = await this.#attempt(payload, options);
+      log('ok', 200);
+      return result;
+    } catch (error) {
+      if (error instanceof FluxApiError) log(error.kind, error.status);
+      throw error;
+    }
+  }
+
+  async #attempt(payload: Record<string, unknown>, options: FluxCallOptions): Promise<unknown> {
+    const { apiKey, signal } = options;
+    if (signal?.aborted) throw abortedFailure();
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.#timeoutMs);
+    const onCallerAbort = () => controller.abort();
+    signal?.addEventListener('abort', onCallerAbort, { once: true });
+    try {
+      const response = await this.#pool.request({
+        path: this.#pathPrefix + TASKS_PATH,
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${apiKey}`,
+          'content-type': 'application/json',
+          accept: 'application/json',
+        },
+        body: JSON.stringify(payload),
+        signal: controller.signal,
+      });
+      const text = await readCapped(response.body);
+      if (text === undefined) {
+        throw invalidResponseFailure(`an answer larger than ${MAX_RESPONSE_BYTES} bytes`, response.statusCode);
+      }
+      const status = response.statusCode;
+      const json = parseJson(text);
+      if (status >= 300) {
+        const { code, message } = readErrorBody(json, apiKey);
+        throw httpFailure(status, code, message, parseRetryAfter(response.headers['retry-after']));
+      }
+      if (json === undefined) {
+        const type = String(response.headers['content-type'] ?? 'no content type').split(';')[0];
+        throw invalidResponseFailure(`an answer that is not JSON (${type})`, status);
+      }
+      return json;
+    } catch (error) {
+      if (error instanceof FluxApiError) throw error;
+      if (timedOut) throw timeoutFailure(this.#timeoutMs);
+      if (signal?.aborted) throw abortedFailure();
+      throw networkFailure(describeNetworkError(error));
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+}
+
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > MAX_RESPONSE_BYTES) {
+      body.destroy();
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads `{error: {code, message}}`, `{error: "text"}` or nothing useful, scrubbed of the key. */
+function readErrorBody(json: unknown, apiKey: string): { code?: string; message?: string } {
+  if (!isRecord(json)) return {};
+  const error = json.error;
+  if (typeof error === 'string') return { message: scrubUpstreamText(error, apiKey) };
+  if (!isRecord(error)) {
+    return typeof json.message === 'string' ? { message: scrubUpstreamText(json.message, apiKey) } : {};
+  }
+  const code = typeof error.code === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(error.code) ? error.code : undefined;
+  const message = typeof error.message === 'string' ? scrubUpstreamText(error.message, apiKey) : undefined;
+  return { code, message: message || undefined };
+}
