@@ -1,0 +1,55 @@
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { z } from 'zod';
+import { FluxApiError } from '../flux/errors.js';
+import type { ToolAnswer } from './toolDefinition.js';
+
+/**
+ * A JSON-RPC error answered instead of a result. The SDK sends `code` and `message` as they are;
+ * its own McpError would prefix the message with "MCP error <code>:" once more.
+ */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The one place that builds a successful tool result: structured content plus readable text. */
+export function successResult(answer: ToolAnswer<Record<string, unknown>>): CallToolResult {
+  return { content: [{ type: 'text', text: answer.text }], structuredContent: answer.structured };
+}
+
+/** The one place that builds a failed tool result: a single sentence, no structured content. */
+export function errorResult(sentence: string): CallToolResult {
+  return { content: [{ type: 'text', text: sentence }], isError: true };
+}
+
+function issuePath(path: readonly PropertyKey[]): string {
+  let text = '';
+  for (const part of path) {
+    text += typeof part === 'number' ? `[${part}]` : text === '' ? String(part) : `.${String(part)}`;
+  }
+  return text;
+}
+
+/** Turns schema violations into one sentence naming each offending argument. */
+export function invalidArgumentsSentence(toolName: string, error: z.ZodError): string {
+  const problems = error.issues.slice(0, 3).map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return `unknown argument${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((key) => JSON.stringify(key.slice(0, 40))).join(', ')}`;
+    }
+    const where = issuePath(issue.path);
+    return where === '' ? `the arguments ${issue.message === 'is required' ? 'must be an object' : issue.message}` : `${where} ${issue.message}`;
+  });
+  const more = error.issues.length > 3 ? ` (and ${error.issues.length - 3} more)` : '';
+  return `Invalid arguments for ${toolName}: ${problems.join('; ')}${more}. Fix them and call ${toolName} again.`;
+}
+
+/** The sentence a caller sees for a failure thrown by a handler. */
+export function failureSentence(toolName: string, error: unknown): string {
+  if (error instanceof FluxApiError) return error.message;
+  return `${toolName} failed inside flux-mcp because of an unexpected error; try again, and report it to the service operator if it keeps happening.`;
+}

@@ -1,0 +1,38 @@
+import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { z } from 'zod';
+import type { FluxClient } from '../flux/client.js';
+import type { Logger } from '../logger.js';
+
+/** What a tool handler may use for one call. Everything here belongs to that call only. */
+export interface ToolContext {
+  /** The caller's API key, passed through to the Flux API for this call and never kept. */
+  readonly apiKey: string;
+  /** Aborted when the MCP client disconnects or cancels the call. */
+  readonly signal: AbortSignal;
+  readonly flux: FluxClient;
+  readonly logger: Logger;
+}
+
+/** A successful answer: the structured result and a short readable summary of the same content. */
+export interface ToolAnswer<Output> {
+  readonly structured: Output;
+  readonly text: string;
+}
+
+/** A tool's whole contract in one object: identity, documentation, schemas, hints and handler. */
+export interface ToolDefinition<Input extends z.ZodType = z.ZodType, Output extends z.ZodObject = z.ZodObject> {
+  readonly name: string;
+  readonly title: string;
+  readonly description: string;
+  readonly inputSchema: Input;
+  readonly outputSchema: Output;
+  readonly annotations: ToolAnnotations;
+  readonly handler: (input: z.output<Input>, context: ToolContext) => Promise<ToolAnswer<z.output<Output>>>;
+}
+
+/** Keeps the handler's types tied to the schemas it is declared with. */
+export function defineTool<Input extends z.ZodType, Output extends z.ZodObject>(
+  definition: ToolDefinition<Input, Output>,
+): ToolDefinition<Input, Output> {
+  return definition;
+}

@@ -1,0 +1,81 @@
+import { ErrorCode, type CallToolResult, type ListToolsResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { FluxApiError } from '../flux/errors.js';
+import { errorResult, failureSentence, invalidArgumentsSentence, ProtocolError, successResult } from './result.js';
+import type { ToolContext, ToolDefinition } from './toolDefinition.js';
+
+export type ToolOutcome = 'ok' | 'invalid_input' | 'upstream_error' | 'internal_error';
+
+export interface ToolCallReport {
+  readonly tool: string;
+  readonly outcome: ToolOutcome;
+  readonly error?: unknown;
+}
+
+function listing(tool: ToolDefinition): Tool {
+  const { $schema: _in, ...inputSchema } = z.toJSONSchema(tool.inputSchema, { target: 'draft-7', io: 'input' });
+  const { $schema: _out, ...outputSchema } = z.toJSONSchema(tool.outputSchema, { target: 'draft-7', io: 'output' });
+  return {
+    name: tool.name,
+    title: tool.title,
+    description: tool.description,
+    inputSchema: inputSchema as Tool['inputSchema'],
+    outputSchema: outputSchema as Tool['outputSchema'],
+    annotations: tool.annotations,
+  };
+}
+
+/**
+ * The tools, prepared once at start: the tools/list answer (JSON Schemas included) is built here
+ * and reused for every request; calls are validated, run and wrapped into results in one place.
+ */
+export class ToolRegistry {
+  readonly listResult: ListToolsResult;
+  readonly #tools: ReadonlyMap<string, ToolDefinition>;
+
+  constructor(tools: readonly ToolDefinition[]) {
+    this.#tools = new Map(tools.map((tool) => [tool.name, tool]));
+    this.listResult = { tools: tools.map(listing) };
+  }
+
+  get names(): string[] {
+    return [...this.#tools.keys()];
+  }
+
+  /** The tool called `name`; an unknown name is a protocol error (-32602), not a tool result. */
+  resolve(name: string): ToolDefinition {
+    const tool = this.#tools.get(name);
+    if (!tool) {
+      throw new ProtocolError(
+        ErrorCode.InvalidParams,
+        `Unknown tool ${JSON.stringify(name.slice(0, 64))}; this server offers ${this.names.join(', ')}.`,
+      );
+    }
+    return tool;
+  }
+
+  /**
+   * Runs one call of `tool`: arguments are validated, the handler runs, and whatever happens
+   * becomes a tool result, so the model can read what went wrong and correct itself.
+   */
+  async run(
+    tool: ToolDefinition,
+    args: unknown,
+    context: ToolContext,
+    report?: (report: ToolCallReport) => void,
+  ): Promise<CallToolResult> {
+    const parsed = tool.inputSchema.safeParse(args ?? {});
+    if (!parsed.success) {
+      report?.({ tool: tool.name, outcome: 'invalid_input' });
+      return errorResult(invalidArgumentsSentence(tool.name, parsed.error));
+    }
+    try {
+      const answer = await tool.handler(parsed.data, context);
+      report?.({ tool: tool.name, outcome: 'ok' });
+      return successResult(answer);
+    } catch (error) {
+      report?.({ tool: tool.name, outcome: error instanceof FluxApiError ? 'upstream_error' : 'internal_error', error });
+      return errorResult(failureSentence(tool.name, error));
+    }
+  }
+}

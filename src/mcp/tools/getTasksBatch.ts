@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { normaliseTask, taskSchema } from '../../flux/task.js';
+import { defineTool } from '../toolDefinition.js';
+import { readOnlyAnnotations } from './annotations.js';
+import { MAX_BATCH_SIZE, taskIdSchema } from './taskInput.js';
+import { countStatuses, summariseBatch } from './taskSummary.js';
+
+export const getTasksBatchTool = defineTool({
+  name: 'flux_get_tasks_batch',
+  title: 'Get Flux tasks (batch)',
+  description: [
+    `Looks up several Flux image-generation tasks on AceDataCloud in one request and reports each one's status and result.`,
+    'Use it when: you have two or more task ids to check, e.g. after submitting several generations. For a single id, flux_get_task is simpler.',
+    'Returns: result.tasks, one entry per requested id in request order (a repeated id is answered at each of its positions), each with status (pending, succeeded, failed or not_found), images when succeeded, error when failed, timestamps, the submitted request and poll_after_seconds while pending; and result.counts, the number of tasks in each status.',
+    `Limits: 1-${MAX_BATCH_SIZE} ids per call, each 1-128 visible ASCII characters. Only tasks created with the same API key are visible; others are not_found. Read-only and free of charge.`,
+    'Errors: a rejected API key, Flux API rate limits, outages and timeouts fail the whole call with one sentence saying what failed and what to do next.',
+  ].join('\n'),
+  inputSchema: z
+    .object({
+      task_ids: z
+        .array(taskIdSchema, { error: (issue) => (issue.input === undefined ? 'is required' : 'must be a list of task ids') })
+        .min(1, 'must hold at least 1 id')
+        .max(MAX_BATCH_SIZE, `must hold at most ${MAX_BATCH_SIZE} ids; split larger lists into several calls`)
+        .describe(`Ids of the Flux tasks to look up, 1-${MAX_BATCH_SIZE}; answered in this order.`),
+    })
+    .strict(),
+  outputSchema: z.object({
+    result: z
+      .object({
+        tasks: z.array(taskSchema).describe('One entry per requested id, in request order.'),
+        counts: z
+          .object({
+            pending: z.number().int().describe('Tasks still running.'),
+            succeeded: z.number().int().describe('Tasks with images ready.'),
+            failed: z.number().int().describe('Tasks that settled without images.'),
+            not_found: z.number().int().describe('Ids the Flux API does not know for this API key.'),
+          })
+          .describe('How many entries of tasks are in each status; they add up to the number of ids sent.'),
+      })
+      .describe('The tasks in request order and a count per status.'),
+  }),
+  annotations: readOnlyAnnotations('Get Flux tasks (batch)'),
+  async handler({ task_ids }, { apiKey, signal, flux }) {
+    const records = await flux.retrieveTasks(task_ids, { apiKey, signal });
+    const now = Date.now();
+    const tasks = task_ids.map((id) => normaliseTask(id, records.get(id), now));
+    const counts = countStatuses(tasks);
+    return { structured: { result: { tasks, counts } }, text: summariseBatch(tasks, counts) };
+  },
+});

@@ -1,0 +1,61 @@
+import type { Task, TaskStatus } from '../../flux/task.js';
+
+export type StatusCounts = Record<TaskStatus, number>;
+
+function imageLines(task: Task, indent: string): string[] {
+  return task.images.map((image, index) => {
+    const seed = image.seed === undefined ? '' : ` (seed ${image.seed})`;
+    return `${indent}${index + 1}. ${image.url}${seed}`;
+  });
+}
+
+function settings(task: Task): string {
+  const parts: string[] = [];
+  if (task.model) parts.push(`model ${task.model}`);
+  if (task.size) parts.push(`size ${task.size}`);
+  if (task.elapsed_seconds !== undefined) parts.push(`took ${task.elapsed_seconds} s`);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}
+
+/** One line per task, as used in both the single and the batch summary. */
+function headline(task: Task): string {
+  switch (task.status) {
+    case 'succeeded': {
+      const count = task.images.length;
+      return count === 0
+        ? `Task ${task.task_id} succeeded but returned no images${settings(task)}.`
+        : `Task ${task.task_id} succeeded with ${count} image${count === 1 ? '' : 's'}${settings(task)}:`;
+    }
+    case 'pending':
+      return `Task ${task.task_id} is still pending; ask again in about ${task.poll_after_seconds ?? 5} s.`;
+    case 'failed':
+      return `Task ${task.task_id} failed (${task.error?.code}: ${task.error?.message}); it will not produce images, so submit a new task if needed.`;
+    case 'not_found':
+      return `Task ${task.task_id} was not found: check the id, and that it was created with this same API key.`;
+  }
+}
+
+/** Readable summary of one task: what a model needs to act, image URLs included. */
+export function summariseTask(task: Task): string {
+  const lines = [headline(task), ...imageLines(task, '')];
+  if (task.prompt) lines.push(`Prompt: ${task.prompt}`);
+  return lines.join('\n');
+}
+
+export function countStatuses(tasks: readonly Task[]): StatusCounts {
+  const counts: StatusCounts = { pending: 0, succeeded: 0, failed: 0, not_found: 0 };
+  for (const task of tasks) counts[task.status]++;
+  return counts;
+}
+
+/** Readable summary of a batch: the counts, then one entry per requested position. */
+export function summariseBatch(tasks: readonly Task[], counts: StatusCounts): string {
+  const total = tasks.length;
+  const lines = [
+    `${total} task${total === 1 ? '' : 's'}: ${counts.succeeded} succeeded, ${counts.pending} pending, ${counts.failed} failed, ${counts.not_found} not found.`,
+  ];
+  for (const task of tasks) {
+    lines.push(`- ${headline(task)}`, ...imageLines(task, '   '));
+  }
+  return lines.join('\n');
+}
