@@ -1,0 +1,48 @@
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { FluxClient } from '../flux/client.js';
+import type { Logger } from '../logger.js';
+import type { ToolRegistry } from '../mcp/toolRegistry.js';
+import { bearerAuth } from './bearerAuth.js';
+import { healthz } from './health.js';
+import { jsonBody } from './jsonBody.js';
+import { sendJsonRpcError } from './jsonRpcError.js';
+import './locals.js';
+import { mcpMethodNotAllowed, mcpPost } from './mcpRoute.js';
+import { requestLog } from './requestLog.js';
+
+export interface AppDeps {
+  readonly logger: Logger;
+  readonly flux: FluxClient;
+  readonly registry: ToolRegistry;
+}
+
+const notFound: RequestHandler = (req, res) => {
+  res.status(404).json({ error: 'not_found', message: `Nothing at ${req.method} ${req.path}; the MCP endpoint is POST /mcp.` });
+};
+
+function lastResort(logger: Logger): ErrorRequestHandler {
+  return (error, _req, res, _next) => {
+    logger.error({ err: error }, 'unhandled request error');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendJsonRpcError(res, 500, -32603, 'Internal error.');
+  };
+}
+
+/** The HTTP app: the order of the middlewares is the path a request takes. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(helmet());
+  app.use(requestLog(deps.logger));
+  app.get('/healthz', healthz);
+  app.post('/mcp', bearerAuth(), ...jsonBody(), mcpPost(deps));
+  app.all('/mcp', mcpMethodNotAllowed);
+  app.use(notFound);
+  app.use(lastResort(deps.logger));
+  return app;
+}

@@ -1,0 +1,53 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+
+export interface RunningHttpServer {
+  readonly server: Server;
+  /** Base URL on which the server answers, e.g. http://127.0.0.1:3000. */
+  readonly url: string;
+  readonly port: number;
+  /**
+   * Stops accepting connections, lets requests in flight finish for up to `drainMs`, then cuts
+   * whatever is left. Resolves once every connection is gone.
+   */
+  close(drainMs: number): Promise<void>;
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export async function listen(app: Express, host: string, port: number): Promise<RunningHttpServer> {
+  const server = createServer(app);
+  // Longer than the idle timeout of common load balancers, so they close first.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    port: actualPort,
+    url: `http://${urlHost(host)}:${actualPort}`,
+    close(drainMs) {
+      closing ??= new Promise<void>((resolve) => {
+        const cut = setTimeout(() => server.closeAllConnections(), drainMs);
+        cut.unref();
+        server.close(() => {
+          clearTimeout(cut);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}

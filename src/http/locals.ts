@@ -1,0 +1,18 @@
+/** What the middlewares learn about one request, kept on `res.locals` for the request's lifetime only. */
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Locals {
+      /** The caller's bearer key: handed to the MCP server of this request, never logged or kept. */
+      apiKey?: string;
+      /** JSON-RPC method of the request, for the request log. */
+      rpcMethod?: string;
+      /** Tool name of a tools/call, for the request log (only names this server offers). */
+      tool?: string;
+      /** How the tool call ended, for the request log. */
+      toolOutcome?: string;
+    }
+  }
+}
+
+export {};

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { callTool, connectClient, INITIALIZE, postRaw, startHarness, textOf, type Harness } from './helpers/harness.js';
+
+/** A key that must never show up in any log line, at any level. */
+const SENTINEL = 'sk-SENTINEL-7f3a9c2e5b1d4068a4e2c9f1b7d3e5a0';
+
+describe('the API key never reaches a log line', () => {
+  let harness: Harness;
+
+  before(async () => {
+    harness = await startHarness({ env: { LOG_LEVEL: 'trace', FLUX_REQUEST_TIMEOUT: '1' } });
+    harness.sandbox.addKey(SENTINEL);
+  });
+  after(async () => {
+    await harness.close();
+  });
+
+  it('not on success, bad input, upstream errors that echo it, or refusals, even at trace level', async () => {
+    const id = harness.sandbox.addTask(SENTINEL);
+    const client = await connectClient(harness.mcpUrl, SENTINEL);
+    const answers: string[] = [];
+    answers.push(textOf(await callTool(client, 'flux_get_task', { task_id: id })));
+    answers.push(textOf(await callTool(client, 'flux_get_tasks_batch', { task_ids: [id, 'x'] })));
+    answers.push(textOf(await callTool(client, 'flux_get_task', { task_id: '' })));
+    harness.sandbox.injectFault({ kind: 'status', status: 401, message: 'bad token {token}' });
+    answers.push(textOf(await callTool(client, 'flux_get_task', { task_id: id })));
+    harness.sandbox.injectFault({ kind: 'status', status: 500, message: 'failed for Bearer {token}' });
+    answers.push(textOf(await callTool(client, 'flux_get_task', { task_id: id })));
+    harness.sandbox.injectFault({ kind: 'hang' });
+    answers.push(textOf(await callTool(client, 'flux_get_task', { task_id: id })));
+    await client.listTools();
+    await client.close();
+    // A key in the wrong scheme, and the key with a malformed body.
+    await postRaw(harness.mcpUrl, JSON.stringify(INITIALIZE), { authorization: `Token ${SENTINEL}` });
+    await postRaw(harness.mcpUrl, '{not json', { authorization: `Bearer ${SENTINEL}` });
+
+    assert.ok(harness.sandbox.requests.some((request) => request.token === SENTINEL), 'the key did reach the Flux API');
+    assert.ok(harness.logs.lines.length > 10, 'something was logged');
+    assert.ok(harness.logs.records().some((record) => record.level === 'debug'), 'debug lines were logged');
+    assert.ok(!harness.logs.text.includes(SENTINEL), 'the key is not in the logs');
+    assert.ok(!harness.logs.text.includes(SENTINEL.slice(3, 20)), 'nor is part of it');
+    for (const answer of answers) assert.ok(!answer.includes(SENTINEL), `the key is not in: ${answer}`);
+  });
+});
