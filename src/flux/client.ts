@@ -1,11 +1,13 @@
 import { Pool } from 'undici';
 import type { Logger } from '../logger.js';
+import { ConcurrencyLimit } from './concurrencyLimit.js';
 import {
   abortedFailure,
   FluxApiError,
   httpFailure,
   invalidResponseFailure,
   networkFailure,
+  overloadedFailure,
   timeoutFailure,
 } from './errors.js';
 import { scrubUpstreamText } from './scrub.js';
@@ -18,10 +20,25 @@ export interface FluxClientOptions {
   readonly baseUrl: string;
   /** Longest one upstream attempt may take, in milliseconds. */
   readonly timeoutMs: number;
+  /** Longest a whole call may take, retries and back-off included, in milliseconds. */
+  readonly totalTimeoutMs: number;
   readonly logger: Logger;
-  /** Upper bound on open connections to the Flux API. */
-  readonly maxConnections?: number;
+  /** Upstream calls in flight at once; later ones queue, up to 16 times as many, then are refused. */
+  readonly maxConcurrency?: number;
+  readonly retry?: Partial<RetryPolicy>;
 }
+
+export interface RetryPolicy {
+  /** Attempts per call, the first included. */
+  readonly attempts: number;
+  /** Back-off before retry n is drawn from [0, baseDelayMs * 2^(n-1)], capped at maxDelayMs. */
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** A Retry-After longer than this is not waited for: the caller is told to retry later instead. */
+  readonly maxRetryAfterMs: number;
+}
+
+const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 250, maxDelayMs: 2_000, maxRetryAfterMs: 10_000 };
 
 /** Per-call inputs that belong to the caller, never to the client. */
 export interface FluxCallOptions {
@@ -51,6 +68,8 @@ function parseRetryAfter(value: string | string[] | undefined): number | undefin
   return Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
 
+const TRANSIENT_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
+
 function describeNetworkError(error: unknown): string {
   const code = isRecord(error) && typeof error.code === 'string' ? error.code : '';
   switch (code) {
@@ -58,6 +77,7 @@ function describeNetworkError(error: unknown): string {
       return 'connection refused';
     case 'ECONNRESET':
     case 'UND_ERR_SOCKET':
+    case 'EPIPE':
       return 'connection reset';
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
@@ -77,25 +97,34 @@ function describeNetworkError(error: unknown): string {
 
 /**
  * The one client of the Flux API in the process. It owns the base URL, the keep-alive connection
- * pool, headers, timeouts and error mapping; the API key arrives with each call and is only ever
- * written into that call's `authorization` header, to the configured origin.
+ * pool, headers, timeouts, retries, the cap on calls in flight and error mapping; the API key
+ * arrives with each call and is only ever written into that call's `authorization` header, to the
+ * configured origin. Task queries are reads, so they are retried on 429, 5xx and dropped
+ * connections, with jittered exponential back-off, all within one deadline per call.
  */
 export class FluxClient {
   readonly #pool: Pool;
   readonly #pathPrefix: string;
   readonly #timeoutMs: number;
+  readonly #totalTimeoutMs: number;
+  readonly #retry: RetryPolicy;
+  readonly #limit: ConcurrencyLimit;
   readonly #logger: Logger;
 
   constructor(options: FluxClientOptions) {
     const url = new URL(options.baseUrl);
+    const maxConcurrency = options.maxConcurrency ?? 64;
     this.#pool = new Pool(url.origin, {
-      connections: options.maxConnections ?? 256,
+      connections: maxConcurrency,
       keepAliveTimeout: 10_000,
       headersTimeout: 0,
       bodyTimeout: 0,
     });
     this.#pathPrefix = url.pathname.replace(/\/+$/, '');
     this.#timeoutMs = options.timeoutMs;
+    this.#totalTimeoutMs = options.totalTimeoutMs;
+    this.#retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.#limit = new ConcurrencyLimit(maxConcurrency, maxConcurrency * 16);
     this.#logger = options.logger;
   }
 
@@ -142,34 +171,80 @@ export class FluxClient {
     await this.#pool.close();
   }
 
+  /** One read, retried while that can help and time allows; throws a FluxApiError otherwise. */
   async #postTasks(payload: Record<string, unknown>, options: FluxCallOptions): Promise<unknown> {
+    const { signal } = options;
+    if (signal?.aborted) throw abortedFailure();
     const started = performance.now();
-    const log = (outcome: string, status?: number) =>
-      this.#logger.debug(
-        { upstream: `POST ${TASKS_PATH}`, action: payload.action, status, outcome, duration_ms: Math.round(performance.now() - started) },
-        'flux api call',
-      );
+    const deadline = started + this.#totalTimeoutMs;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.#totalTimeoutMs);
+    const onCallerAbort = () => controller.abort();
+    signal?.addEventListener('abort', onCallerAbort, { once: true });
+    const stopped = () => (signal?.aborted ? abortedFailure() : timeoutFailure(this.#totalTimeoutMs));
     try {
-      const result = await this.#attempt(payload, options);
-      log('ok', 200);
-      return result;
-    } catch (error) {
-      if (error instanceof FluxApiError) log(error.kind, error.status);
-      throw error;
+      for (let attempt = 1; ; attempt++) {
+        const attemptStarted = performance.now();
+        try {
+          const answer = await this.#attempt(payload, options.apiKey, controller.signal, deadline);
+          this.#log(payload, attempt, 'ok', attemptStarted);
+          return answer;
+        } catch (error) {
+          const failure = error instanceof FluxApiError ? error : controller.signal.aborted ? stopped() : toFailure(error);
+          const delay = this.#retryDelay(failure, attempt, deadline);
+          this.#log(payload, attempt, failure.kind, attemptStarted, failure.status, delay);
+          if (delay === undefined) throw failure;
+          if (!(await sleep(delay, controller.signal))) throw stopped();
+        }
+      }
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onCallerAbort);
     }
   }
 
-  async #attempt(payload: Record<string, unknown>, options: FluxCallOptions): Promise<unknown> {
-    const { apiKey, signal } = options;
-    if (signal?.aborted) throw abortedFailure();
+  /** Milliseconds to wait before the next attempt, or undefined when there should be none. */
+  #retryDelay(failure: FluxApiError, attempt: number, deadline: number): number | undefined {
+    if (!failure.retryable || attempt >= this.#retry.attempts) return undefined;
+    let delay: number;
+    if (failure.retryAfterSeconds !== undefined) {
+      delay = failure.retryAfterSeconds * 1000;
+      if (delay > this.#retry.maxRetryAfterMs) return undefined;
+    } else {
+      const ceiling = Math.min(this.#retry.maxDelayMs, this.#retry.baseDelayMs * 2 ** (attempt - 1));
+      delay = Math.random() * ceiling;
+    }
+    // Only retry when the wait leaves time for a useful attempt.
+    return performance.now() + delay + 100 < deadline ? Math.round(delay) : undefined;
+  }
+
+  #log(payload: Record<string, unknown>, attempt: number, outcome: string, started: number, status?: number, retryInMs?: number) {
+    this.#logger.debug(
+      {
+        upstream: `POST ${TASKS_PATH}`,
+        action: payload.action,
+        attempt,
+        outcome,
+        status,
+        retry_in_ms: retryInMs,
+        duration_ms: Math.round(performance.now() - started),
+      },
+      'flux api call',
+    );
+  }
+
+  async #attempt(payload: Record<string, unknown>, apiKey: string, callSignal: AbortSignal, deadline: number): Promise<unknown> {
+    const release = await this.#limit.acquire(callSignal);
+    if (!release) throw overloadedFailure();
+    const attemptMs = Math.max(1, Math.min(this.#timeoutMs, deadline - performance.now()));
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       controller.abort();
-    }, this.#timeoutMs);
-    const onCallerAbort = () => controller.abort();
-    signal?.addEventListener('abort', onCallerAbort, { once: true });
+    }, attemptMs);
+    const onCallAbort = () => controller.abort();
+    callSignal.addEventListener('abort', onCallAbort, { once: true });
     try {
       const response = await this.#pool.request({
         path: this.#pathPrefix + TASKS_PATH,
@@ -199,14 +274,35 @@ export class FluxClient {
       return json;
     } catch (error) {
       if (error instanceof FluxApiError) throw error;
-      if (timedOut) throw timeoutFailure(this.#timeoutMs);
-      if (signal?.aborted) throw abortedFailure();
-      throw networkFailure(describeNetworkError(error));
+      if (timedOut && !callSignal.aborted) throw timeoutFailure(attemptMs);
+      throw error;
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onCallerAbort);
+      callSignal.removeEventListener('abort', onCallAbort);
+      release();
     }
   }
+}
+
+function toFailure(error: unknown): FluxApiError {
+  const code = isRecord(error) && typeof error.code === 'string' ? error.code : '';
+  return networkFailure(describeNetworkError(error), TRANSIENT_NETWORK_CODES.has(code));
+}
+
+/** Waits `ms`; resolves false instead if `signal` aborts first. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string | undefined> {

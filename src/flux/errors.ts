@@ -13,13 +13,17 @@ export type FluxFailureKind =
   | 'timeout'
   | 'network'
   | 'invalid_response'
+  | 'overloaded'
   | 'aborted';
 
 export interface FluxApiErrorDetails {
   readonly kind: FluxFailureKind;
   readonly status?: number;
   readonly code?: string;
+  /** Seconds the Flux API asked us to wait (its Retry-After header), when it said. */
   readonly retryAfterSeconds?: number;
+  /** Whether trying the same read again soon may succeed. */
+  readonly retryable?: boolean;
 }
 
 export class FluxApiError extends Error {
@@ -28,6 +32,7 @@ export class FluxApiError extends Error {
   readonly status: number | undefined;
   readonly code: string | undefined;
   readonly retryAfterSeconds: number | undefined;
+  readonly retryable: boolean;
 
   constructor(message: string, details: FluxApiErrorDetails) {
     super(message);
@@ -35,10 +40,12 @@ export class FluxApiError extends Error {
     this.status = details.status;
     this.code = details.code;
     this.retryAfterSeconds = details.retryAfterSeconds;
+    this.retryable = details.retryable ?? false;
   }
 }
 
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
+const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
 const KEY_REJECTED_CODES = new Set(['invalid_token', 'token_expired', 'token_mismatched', 'no_token']);
 
 function upstreamDetail(status: number, code: string | undefined, message: string | undefined): string {
@@ -68,7 +75,8 @@ export function httpFailure(
       kind: 'rate_limited',
       status,
       code,
-      retryAfterSeconds: wait,
+      retryAfterSeconds,
+      retryable: true,
     });
   }
   if (status === 403) {
@@ -87,7 +95,7 @@ export function httpFailure(
   if (status >= 500) {
     return new FluxApiError(
       `The Flux API failed (${detail}). The fault is on the provider's side; try again in a minute.`,
-      { kind: 'upstream_error', status, code },
+      { kind: 'upstream_error', status, code, retryable: RETRYABLE_STATUSES.has(status) },
     );
   }
   if (status >= 400) {
@@ -108,8 +116,19 @@ export function timeoutFailure(timeoutMs: number): FluxApiError {
   return new FluxApiError(`The Flux API did not answer within ${seconds} s. Try again shortly.`, { kind: 'timeout' });
 }
 
-export function networkFailure(reason: string): FluxApiError {
-  return new FluxApiError(`Could not reach the Flux API (${reason}). Try again shortly.`, { kind: 'network' });
+/** `transient`: a reset or refused connection, which a retry moments later may get past. */
+export function networkFailure(reason: string, transient: boolean): FluxApiError {
+  return new FluxApiError(`Could not reach the Flux API (${reason}). Try again shortly.`, {
+    kind: 'network',
+    retryable: transient,
+  });
+}
+
+export function overloadedFailure(): FluxApiError {
+  return new FluxApiError(
+    'flux-mcp has too many Flux API calls in flight right now; try again in a few seconds.',
+    { kind: 'overloaded' },
+  );
 }
 
 export function invalidResponseFailure(what: string, status: number): FluxApiError {

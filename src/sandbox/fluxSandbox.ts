@@ -39,6 +39,7 @@ export type SandboxFault =
   | { readonly kind: 'hang' }
   | { readonly kind: 'html'; readonly status?: number }
   | { readonly kind: 'delay'; readonly ms: number }
+  | { readonly kind: 'redirect'; readonly location: string; readonly status?: number }
   | { readonly kind: 'bare_error'; readonly status: number; readonly message: string };
 
 export interface RecordedRequest {
@@ -106,6 +107,8 @@ export class FluxSandbox {
   readonly #faults: { fault: SandboxFault; remaining: number }[] = [];
   readonly #options: Required<Omit<FluxSandboxOptions, 'host' | 'port'>>;
   readonly #hanging = new Set<ServerResponse>();
+  #inFlight = 0;
+  #peakInFlight = 0;
 
   private constructor(server: Server, url: string, options: FluxSandboxOptions) {
     this.#server = server;
@@ -136,6 +139,11 @@ export class FluxSandbox {
     const { port } = server.address() as AddressInfo;
     sandbox = new FluxSandbox(server, `http://${host.includes(':') ? `[${host}]` : host}:${port}`, options);
     return sandbox;
+  }
+
+  /** The most requests it has been answering at one time. */
+  get peakInFlight(): number {
+    return this.#peakInFlight;
   }
 
   /** Registers an API key the sandbox accepts; each key has its own task store. */
@@ -208,6 +216,9 @@ export class FluxSandbox {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.#inFlight++;
+    this.#peakInFlight = Math.max(this.#peakInFlight, this.#inFlight);
+    res.once('close', () => this.#inFlight--);
     const raw = await readBody(req);
     const path = (req.url ?? '/').split('?')[0]!;
     const token = readToken(req.headers.authorization);
@@ -226,9 +237,9 @@ export class FluxSandbox {
       return;
     }
 
+    if (this.#options.latencyMs > 0) await sleep(this.#options.latencyMs);
     const fault = this.nextFault();
     if (fault && (await this.applyFault(fault, res, token))) return;
-    if (this.#options.latencyMs > 0) await sleep(this.#options.latencyMs);
 
     if (req.method !== 'POST' || (path !== '/flux/tasks' && path !== '/flux/images')) {
       this.sendError(res, 404, 'no_api', `No API at ${req.method} ${path}.`);
@@ -268,6 +279,9 @@ export class FluxSandbox {
         res
           .writeHead(fault.status ?? 502, { 'content-type': 'text/html' })
           .end('<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>');
+        return true;
+      case 'redirect':
+        res.writeHead(fault.status ?? 307, { location: fault.location }).end();
         return true;
       case 'bare_error':
         sendJson(res, fault.status, { error: fault.message, success: false });

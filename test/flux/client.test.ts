@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { FluxClient } from '../../src/flux/client.js';
+import { FluxClient, type FluxClientOptions } from '../../src/flux/client.js';
 import { FluxApiError } from '../../src/flux/errors.js';
 import { createLogger } from '../../src/logger.js';
 import { FluxSandbox } from '../../src/sandbox/fluxSandbox.js';
@@ -8,6 +8,18 @@ import { unusedPort } from '../helpers/net.js';
 
 const KEY = 'key-client-tests-0001';
 const silent = createLogger('silent');
+
+/** A client with short timeouts and quick retries, so failure paths stay fast. */
+function makeClient(baseUrl: string, options: Partial<FluxClientOptions> = {}): FluxClient {
+  return new FluxClient({
+    baseUrl,
+    timeoutMs: 500,
+    totalTimeoutMs: 2_000,
+    logger: silent,
+    retry: { baseDelayMs: 10, maxDelayMs: 50 },
+    ...options,
+  });
+}
 
 async function failure(promise: Promise<unknown>): Promise<FluxApiError> {
   try {
@@ -26,7 +38,7 @@ describe('FluxClient against the sandbox Flux API', () => {
   before(async () => {
     sandbox = await FluxSandbox.start({ maxPageSize: 12 });
     sandbox.addKey(KEY);
-    client = new FluxClient({ baseUrl: sandbox.url, timeoutMs: 500, logger: silent });
+    client = makeClient(sandbox.url);
   });
   after(async () => {
     await client.close();
@@ -53,7 +65,7 @@ describe('FluxClient against the sandbox Flux API', () => {
   });
 
   it('keeps a path prefix of the base URL', async () => {
-    const prefixed = new FluxClient({ baseUrl: `${sandbox.url}/gateway`, timeoutMs: 500, logger: silent });
+    const prefixed = makeClient(`${sandbox.url}/gateway`);
     try {
       const error = await failure(prefixed.retrieveTask('x', { apiKey: KEY }));
       assert.equal(error.kind, 'not_served');
@@ -65,7 +77,7 @@ describe('FluxClient against the sandbox Flux API', () => {
 
   it('gets a batch of 20 in one call when the provider honours limit', async () => {
     const honest = await FluxSandbox.start();
-    const batchClient = new FluxClient({ baseUrl: honest.url, timeoutMs: 500, logger: silent });
+    const batchClient = makeClient(honest.url);
     try {
       const ids = Array.from({ length: 20 }, () => honest.addTask(KEY));
       const records = await batchClient.retrieveTasks(ids, { apiKey: KEY });
@@ -106,6 +118,18 @@ describe('FluxClient against the sandbox Flux API', () => {
     assert.deepEqual([...records.keys()], [mine]);
   });
 
+  it('does not follow a redirect, so the key never reaches another origin', async () => {
+    const elsewhere = await FluxSandbox.start();
+    try {
+      sandbox.injectFault({ kind: 'redirect', location: `${elsewhere.url}/flux/tasks` });
+      const error = await failure(client.retrieveTask('x', { apiKey: KEY }));
+      assert.match(error.message, /unexpected answer \(HTTP 307\)/);
+      assert.equal(elsewhere.requests.length, 0);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
   it('reports a rejected key as such, without echoing the key even when the upstream does', async () => {
     sandbox.injectFault({ kind: 'status', status: 401, code: 'invalid_token', message: 'token {token} is invalid' });
     const error = await failure(client.retrieveTask('x', { apiKey: KEY }));
@@ -129,13 +153,13 @@ describe('FluxClient against the sandbox Flux API', () => {
   });
 
   it('maps 5xx, 403 used_up and a bare string error body', async () => {
-    sandbox.injectFault({ kind: 'status', status: 503, message: 'maintenance' });
+    sandbox.injectFault({ kind: 'status', status: 503, message: 'maintenance' }, 3);
     assert.match((await failure(client.retrieveTask('x', { apiKey: KEY }))).message, /HTTP 503 service_unavailable: maintenance.*try again in a minute/);
     sandbox.injectFault({ kind: 'status', status: 403, message: 'balance exhausted' });
     const forbidden = await failure(client.retrieveTask('x', { apiKey: KEY }));
     assert.equal(forbidden.kind, 'forbidden');
     assert.match(forbidden.message, /no balance left/);
-    sandbox.injectFault({ kind: 'bare_error', status: 500, message: 'boom' });
+    sandbox.injectFault({ kind: 'bare_error', status: 500, message: 'boom' }, 3);
     assert.match((await failure(client.retrieveTask('x', { apiKey: KEY }))).message, /\(HTTP 500 boom\)/);
   });
 
@@ -145,14 +169,14 @@ describe('FluxClient against the sandbox Flux API', () => {
     assert.equal(error.kind, 'invalid_response');
     assert.match(error.message, /not JSON \(text\/html\)/);
     assert.ok(!error.message.includes('<'));
-    sandbox.injectFault({ kind: 'html', status: 502 });
+    sandbox.injectFault({ kind: 'html', status: 502 }, 3);
     assert.equal((await failure(client.retrieveTask('x', { apiKey: KEY }))).kind, 'upstream_error');
   });
 
   it('reports a reset connection and a refused one', async () => {
-    sandbox.injectFault({ kind: 'reset' });
+    sandbox.injectFault({ kind: 'reset' }, 3);
     assert.match((await failure(client.retrieveTask('x', { apiKey: KEY }))).message, /connection reset/);
-    const refused = new FluxClient({ baseUrl: `http://127.0.0.1:${await unusedPort()}`, timeoutMs: 500, logger: silent });
+    const refused = makeClient(`http://127.0.0.1:${await unusedPort()}`);
     try {
       const error = await failure(refused.retrieveTask('x', { apiKey: KEY }));
       assert.equal(error.kind, 'network');
@@ -177,5 +201,154 @@ describe('FluxClient against the sandbox Flux API', () => {
     setTimeout(() => controller.abort(), 50);
     const error = await failure(client.retrieveTask('x', { apiKey: KEY, signal: controller.signal }));
     assert.equal(error.kind, 'aborted');
+  });
+
+  describe('retries (reads only)', () => {
+    const transient: [string, Parameters<FluxSandbox['injectFault']>[0]][] = [
+      ['a 500', { kind: 'status', status: 500 }],
+      ['a 502 HTML page', { kind: 'html', status: 502 }],
+      ['a 503', { kind: 'status', status: 503 }],
+      ['a 504', { kind: 'status', status: 504 }],
+      ['a 429 without Retry-After', { kind: 'status', status: 429 }],
+      ['a 429 with Retry-After: 0', { kind: 'status', status: 429, retryAfter: '0' }],
+      ['a reset connection', { kind: 'reset' }],
+    ];
+    for (const [what, fault] of transient) {
+      it(`gets past ${what} with a second attempt`, async () => {
+        const id = sandbox.addTask(KEY);
+        sandbox.injectFault(fault);
+        const record = await client.retrieveTask(id, { apiKey: KEY });
+        assert.equal(record?.id, id);
+        assert.equal(sandbox.taskRequests().length, 2);
+      });
+    }
+
+    it('gets past a refused connection once the Flux API is back', async () => {
+      const port = await unusedPort();
+      const late = makeClient(`http://127.0.0.1:${port}`, { retry: { baseDelayMs: 300, maxDelayMs: 300 } });
+      let revived: FluxSandbox | undefined;
+      try {
+        // Attempt 1 is refused; the sandbox comes up on that port before the back-off ends.
+        const call = late.retrieveTask('x', { apiKey: KEY });
+        revived = await FluxSandbox.start({ port });
+        revived.addKey(KEY);
+        assert.equal(await call.catch((error: FluxApiError) => error.kind), undefined);
+      } finally {
+        await late.close();
+        await revived?.close();
+      }
+    });
+
+    it('stops after 3 attempts', async () => {
+      sandbox.injectFault({ kind: 'status', status: 503 }, Infinity);
+      const error = await failure(client.retrieveTask('x', { apiKey: KEY }));
+      assert.equal(error.kind, 'upstream_error');
+      assert.equal(sandbox.taskRequests().length, 3);
+    });
+
+    const final: [string, Parameters<FluxSandbox['injectFault']>[0]][] = [
+      ['400', { kind: 'status', status: 400 }],
+      ['401', { kind: 'status', status: 401 }],
+      ['403', { kind: 'status', status: 403 }],
+      ['404', { kind: 'status', status: 404 }],
+      ['an HTML page with 200', { kind: 'html', status: 200 }],
+      ['a hang (the attempt timed out)', { kind: 'hang' }],
+    ];
+    for (const [what, fault] of final) {
+      it(`does not retry ${what}`, async () => {
+        sandbox.injectFault(fault, Infinity);
+        await failure(client.retrieveTask('x', { apiKey: KEY }));
+        assert.equal(sandbox.taskRequests().length, 1);
+      });
+    }
+
+    it('waits for a short Retry-After, and hands a long one back to the caller', async () => {
+      const id = sandbox.addTask(KEY);
+      sandbox.injectFault({ kind: 'status', status: 429, retryAfter: '1' });
+      const started = Date.now();
+      assert.equal((await client.retrieveTask(id, { apiKey: KEY }))?.id, id);
+      assert.ok(Date.now() - started >= 950, 'waited about a second');
+
+      sandbox.clearRequests();
+      sandbox.injectFault({ kind: 'status', status: 429, retryAfter: '30' });
+      const error = await failure(client.retrieveTask(id, { apiKey: KEY }));
+      assert.equal(error.retryAfterSeconds, 30);
+      assert.match(error.message, /retry after 30 s\.$/);
+      assert.equal(sandbox.taskRequests().length, 1);
+    });
+
+    it('keeps the whole call inside the total deadline', async () => {
+      const slow = await FluxSandbox.start({ latencyMs: 300 });
+      const bounded = makeClient(slow.url, { totalTimeoutMs: 700, retry: { baseDelayMs: 50, maxDelayMs: 50 } });
+      try {
+        slow.addKey(KEY).injectFault({ kind: 'status', status: 503 }, Infinity);
+        const started = Date.now();
+        const error = await failure(bounded.retrieveTask('x', { apiKey: KEY }));
+        const elapsed = Date.now() - started;
+        assert.ok(['upstream_error', 'timeout'].includes(error.kind), error.kind);
+        assert.ok(elapsed < 1_000, `took ${elapsed} ms`);
+        assert.ok(slow.taskRequests().length <= 2);
+      } finally {
+        await bounded.close();
+        await slow.close();
+      }
+    });
+
+    it('stops waiting for a retry at once when the caller aborts', async () => {
+      const patient = makeClient(sandbox.url, { totalTimeoutMs: 20_000, retry: { baseDelayMs: 5_000, maxDelayMs: 5_000 } });
+      try {
+        sandbox.injectFault({ kind: 'status', status: 429, retryAfter: '5' }, Infinity);
+        const controller = new AbortController();
+        setTimeout(() => controller.abort(), 100);
+        const started = Date.now();
+        const error = await failure(patient.retrieveTask('x', { apiKey: KEY, signal: controller.signal }));
+        assert.equal(error.kind, 'aborted');
+        assert.ok(Date.now() - started < 1_000);
+      } finally {
+        await patient.close();
+      }
+    });
+  });
+
+  describe('calls in flight', () => {
+    it('never has more than maxConcurrency upstream calls open at once', async () => {
+      const slow = await FluxSandbox.start({ latencyMs: 40 });
+      const capped = makeClient(slow.url, { maxConcurrency: 3 });
+      try {
+        slow.addKey(KEY);
+        const ids = Array.from({ length: 12 }, () => slow.addTask(KEY));
+        const records = await Promise.all(ids.map((id) => capped.retrieveTask(id, { apiKey: KEY })));
+        assert.deepEqual(
+          records.map((record) => record?.id),
+          ids,
+        );
+        assert.equal(slow.peakInFlight, 3);
+      } finally {
+        await capped.close();
+        await slow.close();
+      }
+    });
+
+    it('refuses calls beyond its queue with a clear sentence', async () => {
+      const slow = await FluxSandbox.start({ latencyMs: 100 });
+      const capped = makeClient(slow.url, { maxConcurrency: 1 });
+      try {
+        slow.addKey(KEY);
+        // 1 in flight + 16 queued are accepted; the rest are refused at once.
+        const outcomes = await Promise.all(
+          Array.from({ length: 20 }, () =>
+            capped.retrieveTask('x', { apiKey: KEY }).then(
+              () => 'ok',
+              (error: FluxApiError) => error.kind,
+            ),
+          ),
+        );
+        assert.equal(outcomes.filter((kind) => kind === 'overloaded').length, 3);
+        assert.equal(outcomes.filter((kind) => kind === 'ok').length, 17);
+      } finally {
+        await capped.close();
+        await slow.close();
+      }
+    });
   });
 });
