@@ -48,6 +48,38 @@ const httpOrigin = z.string().transform((text, ctx) => {
   return url.origin + url.pathname.replace(/\/+$/, '');
 });
 
+const flag = z
+  .string()
+  .transform((text) => text.toLowerCase())
+  .pipe(z.enum(['1', 'true', 'yes', 'on', '0', 'false', 'no', 'off'], 'must be true or false (or 1/0, yes/no, on/off)'))
+  .transform((word) => ['1', 'true', 'yes', 'on'].includes(word));
+
+/** A comma-separated list; blanks are dropped. */
+const list = <T>(item: z.ZodType<T, string>) =>
+  z
+    .string()
+    .transform((text) => text.split(',').map((part) => part.trim()).filter((part) => part !== ''))
+    .pipe(z.array(item));
+
+const allowedHost = z
+  .string()
+  .transform((text) => text.toLowerCase())
+  .pipe(z.string().regex(/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/, 'must list host names, optionally with a port'));
+
+const allowedOrigin = z.string().transform((text, ctx) => {
+  if (text === '*') return text;
+  try {
+    const url = new URL(text);
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && url.origin === text.replace(/\/+$/, '').toLowerCase()) {
+      return url.origin;
+    }
+  } catch {
+    // reported below
+  }
+  ctx.addIssue({ code: 'custom', message: 'must list origins such as https://app.example.com (scheme, host, optional port), or *' });
+  return z.NEVER;
+});
+
 const hostName = z
   .string()
   .min(1, 'must not be empty')
@@ -72,6 +104,60 @@ export const SETTINGS = {
     '30',
     'Seconds one upstream attempt may take before it is abandoned.',
     seconds(1, 1800),
+  ),
+  fluxTotalTimeoutSeconds: setting(
+    'FLUX_TOTAL_TIMEOUT',
+    '50',
+    'Seconds a whole upstream call may take, retries and back-off included.',
+    seconds(1, 1800),
+  ),
+  fluxMaxConcurrency: setting(
+    'FLUX_MAX_CONCURRENCY',
+    '64',
+    'Upstream calls in flight at once, per process; further calls queue (up to 16 times as many), then are refused.',
+    wholeNumber(1, 10_000),
+  ),
+  anonymousDiscovery: setting(
+    'MCP_ANONYMOUS_DISCOVERY',
+    'false',
+    'When true, `initialize`, `ping`, `tools/list`, `logging/setLevel` and notifications work without a key (for MCP registries); `tools/call` always needs one.',
+    flag,
+  ),
+  allowedHosts: setting(
+    'MCP_ALLOWED_HOSTS',
+    '',
+    'Comma list of `Host` names to accept (port optional). Empty: only localhost names when `HOST` is loopback, any host otherwise.',
+    list(allowedHost),
+  ),
+  allowedOrigins: setting(
+    'MCP_ALLOWED_ORIGINS',
+    '',
+    'Comma list of browser origins to accept (and answer CORS for), or `*`. Empty: only localhost origins when `HOST` is loopback, none otherwise. Requests without `Origin` are not affected.',
+    list(allowedOrigin),
+  ),
+  rateLimitPerMinute: setting(
+    'RATE_LIMIT_PER_MINUTE',
+    '300',
+    'Requests to `/mcp` per minute per API key (counted by a hash of the key).',
+    wholeNumber(1, 1_000_000),
+  ),
+  rateLimitAnonymousPerMinute: setting(
+    'RATE_LIMIT_ANONYMOUS_PER_MINUTE',
+    '60',
+    'Requests to `/mcp` per minute per client IP for requests without a key.',
+    wholeNumber(1, 1_000_000),
+  ),
+  trustProxy: setting(
+    'TRUST_PROXY',
+    '0',
+    'Number of reverse proxies in front of the service whose `X-Forwarded-For` is trusted for the client IP (0: none).',
+    wholeNumber(0, 10),
+  ),
+  shutdownTimeoutSeconds: setting(
+    'SHUTDOWN_TIMEOUT',
+    '10',
+    'Seconds requests in flight may take to finish after SIGTERM/SIGINT before they are cut.',
+    seconds(0, 600),
   ),
   logLevel: setting('LOG_LEVEL', 'info', `Log level: ${LOG_LEVELS.join(', ')}.`, z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`)),
 } as const;

@@ -2,8 +2,6 @@
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { startService } from './service.js';
 
-const DRAIN_MS = 10_000;
-
 function readConfig(): Config {
   try {
     return loadConfig(process.env);
@@ -17,16 +15,24 @@ function readConfig(): Config {
 }
 
 async function main(): Promise<void> {
-  const service = await startService(readConfig());
-  const shutdown = async (signal: string) => {
-    service.logger.info({ signal }, 'shutting down: draining requests in flight');
-    await service.close(DRAIN_MS);
+  const config = readConfig();
+  const service = await startService(config);
+  let stopping = false;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      service.logger.warn({ signal }, 'second signal: exiting without waiting for requests in flight');
+      service.logger.flush();
+      process.exit(1);
+    }
+    stopping = true;
+    service.logger.info({ signal, drain_seconds: config.shutdownTimeoutSeconds }, 'shutting down: draining requests in flight');
+    await service.close(config.shutdownTimeoutSeconds * 1000);
     service.logger.info('stopped');
     service.logger.flush();
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', (signal) => void shutdown(signal));
+  process.on('SIGINT', (signal) => void shutdown(signal));
 }
 
 main().catch((error: unknown) => {

@@ -2,6 +2,8 @@ import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
 import { FluxClient } from './flux/client.js';
 import { createApp } from './http/app.js';
+import { resolveHostOriginPolicy } from './http/hostOrigin.js';
+import type { RateLimitOptions } from './http/rateLimit.js';
 import { listen } from './http/listen.js';
 import { createLogger, type Logger } from './logger.js';
 import { TOOLS } from './mcp/tools/index.js';
@@ -18,6 +20,8 @@ export interface RunningService {
 export interface ServiceOptions {
   /** Where log lines go; stdout when omitted. */
   readonly logDestination?: DestinationStream;
+  /** Counter stores for the rate limiters; in memory when omitted (see RateLimitOptions.store). */
+  readonly rateLimitStore?: RateLimitOptions['store'];
 }
 
 /** Builds the whole service from a validated configuration and starts listening. */
@@ -26,12 +30,31 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const flux = new FluxClient({
     baseUrl: config.fluxBaseUrl,
     timeoutMs: config.fluxRequestTimeoutSeconds * 1000,
+    totalTimeoutMs: config.fluxTotalTimeoutSeconds * 1000,
+    maxConcurrency: config.fluxMaxConcurrency,
     logger,
   });
   const registry = new ToolRegistry(TOOLS);
-  const app = createApp({ logger, flux, registry });
+  const hostOrigin = resolveHostOriginPolicy(config.host, config.allowedHosts, config.allowedOrigins);
+  const app = createApp(
+    { logger, flux, registry },
+    {
+      hostOrigin,
+      anonymousDiscovery: config.anonymousDiscovery,
+      trustProxy: config.trustProxy,
+      rateLimit: {
+        perKeyPerMinute: config.rateLimitPerMinute,
+        anonymousPerMinute: config.rateLimitAnonymousPerMinute,
+        store: options.rateLimitStore,
+      },
+    },
+  );
   const http = await listen(app, config.host, config.port);
   logger.info({ url: `${http.url}/mcp`, flux_api: config.fluxBaseUrl }, 'flux-mcp listening');
+  if (hostOrigin.allowedHosts === undefined) {
+    logger.warn('MCP_ALLOWED_HOSTS is empty on a non-loopback address: any Host header is accepted; list your public host names');
+  }
+  if (config.anonymousDiscovery) logger.warn('MCP_ANONYMOUS_DISCOVERY is on: initialize and tools/list work without a key');
   return {
     url: http.url,
     logger,

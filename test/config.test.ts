@@ -10,6 +10,15 @@ describe('configuration from the environment', () => {
       host: '127.0.0.1',
       fluxBaseUrl: 'https://api.acedata.cloud',
       fluxRequestTimeoutSeconds: 30,
+      fluxTotalTimeoutSeconds: 50,
+      fluxMaxConcurrency: 64,
+      anonymousDiscovery: false,
+      allowedHosts: [],
+      allowedOrigins: [],
+      rateLimitPerMinute: 300,
+      rateLimitAnonymousPerMinute: 60,
+      trustProxy: 0,
+      shutdownTimeoutSeconds: 10,
       logLevel: 'info',
     });
   });
@@ -39,6 +48,11 @@ describe('configuration from the environment', () => {
     ['FLUX_REQUEST_TIMEOUT', '0', /^FLUX_REQUEST_TIMEOUT must be at least 1/],
     ['FLUX_REQUEST_TIMEOUT', 'soon', /^FLUX_REQUEST_TIMEOUT must be a number of seconds/],
     ['LOG_LEVEL', 'loud', /^LOG_LEVEL must be one of fatal, error/],
+    ['MCP_ANONYMOUS_DISCOVERY', 'maybe', /^MCP_ANONYMOUS_DISCOVERY must be true or false/],
+    ['MCP_ALLOWED_HOSTS', 'good.example.com,bad host', /^MCP_ALLOWED_HOSTS must list host names/],
+    ['MCP_ALLOWED_ORIGINS', 'https://app.example.com/path', /^MCP_ALLOWED_ORIGINS must list origins/],
+    ['RATE_LIMIT_PER_MINUTE', '0', /^RATE_LIMIT_PER_MINUTE must be at least 1/],
+    ['FLUX_MAX_CONCURRENCY', '-3', /^FLUX_MAX_CONCURRENCY must be a whole number/],
   ];
   for (const [name, value, message] of bad) {
     it(`rejects ${name}=${value} naming the variable`, () => {
@@ -48,6 +62,17 @@ describe('configuration from the environment', () => {
       );
     });
   }
+
+  it('reads lists and flags', () => {
+    const config = loadConfig({
+      MCP_ANONYMOUS_DISCOVERY: 'on',
+      MCP_ALLOWED_HOSTS: ' MCP.example.com , [::1]:3000,',
+      MCP_ALLOWED_ORIGINS: 'https://App.example.com,*',
+    });
+    assert.equal(config.anonymousDiscovery, true);
+    assert.deepEqual(config.allowedHosts, ['mcp.example.com', '[::1]:3000']);
+    assert.deepEqual(config.allowedOrigins, ['https://app.example.com', '*']);
+  });
 
   it('makes the service exit non-zero with one line naming the variable', () => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/index.ts'], {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { SETTINGS } from '../src/config.js';
 import { unusedPort } from './helpers/net.js';
+import { spawnService } from './helpers/process.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
@@ -88,30 +89,18 @@ describe('Dockerfile and compose file', () => {
   it('runs the built image command: healthy, then a clean exit on SIGTERM', async () => {
     const port = await unusedPort();
     const cmd = JSON.parse(finalStage().find((i) => i.op === 'CMD')!.args) as string[];
-    const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' };
-    const child = spawn(process.execPath, cmd.slice(1), { cwd: buildDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const env = { PORT: String(port), HOST: '127.0.0.1' };
+    const service = await spawnService(env, { nodeArgs: cmd.slice(1), cwd: buildDir });
     try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`not listening: ${output}`)), 15_000);
-        child.stdout.on('data', () => {
-          if (output.includes('flux-mcp listening')) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-      });
       const healthcheck = /CMD (\[.*\])$/.exec(finalStage().find((i) => i.op === 'HEALTHCHECK')!.args)![1]!;
       const [bin, ...args] = JSON.parse(healthcheck) as string[];
       assert.equal(bin, 'node');
-      const probe = spawnSync(process.execPath, args, { env, timeout: 10_000 });
+      const probe = spawnSync(process.execPath, args, { env: { ...process.env, ...env }, timeout: 10_000 });
       assert.equal(probe.status, 0, 'the HEALTHCHECK command passes');
-      const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-      child.kill('SIGTERM');
-      assert.equal(await exit, 0);
+      service.child.kill('SIGTERM');
+      assert.equal(await service.exited, 0);
     } finally {
-      child.kill('SIGKILL');
+      service.child.kill('SIGKILL');
     }
   });
 

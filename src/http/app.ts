@@ -3,18 +3,30 @@ import helmet from 'helmet';
 import type { FluxClient } from '../flux/client.js';
 import type { Logger } from '../logger.js';
 import type { ToolRegistry } from '../mcp/toolRegistry.js';
-import { bearerAuth } from './bearerAuth.js';
+import { readBearerKey, requireKey } from './bearerAuth.js';
+import { mcpCors } from './cors.js';
 import { healthz } from './health.js';
+import { hostOriginGuard, type HostOriginPolicy } from './hostOrigin.js';
 import { jsonBody } from './jsonBody.js';
 import { sendJsonRpcError } from './jsonRpcError.js';
 import './locals.js';
 import { mcpMethodNotAllowed, mcpPost } from './mcpRoute.js';
+import { protocolGuard } from './protocolGuard.js';
+import { rateLimits, type RateLimitOptions } from './rateLimit.js';
 import { requestLog } from './requestLog.js';
 
 export interface AppDeps {
   readonly logger: Logger;
   readonly flux: FluxClient;
   readonly registry: ToolRegistry;
+}
+
+export interface AppOptions {
+  readonly hostOrigin: HostOriginPolicy;
+  readonly anonymousDiscovery: boolean;
+  readonly rateLimit: RateLimitOptions;
+  /** Reverse proxies whose X-Forwarded-For is trusted (0: none). */
+  readonly trustProxy: number;
 }
 
 const notFound: RequestHandler = (req, res) => {
@@ -33,14 +45,24 @@ function lastResort(logger: Logger): ErrorRequestHandler {
 }
 
 /** The HTTP app: the order of the middlewares is the path a request takes. */
-export function createApp(deps: AppDeps): Express {
+export function createApp(deps: AppDeps, options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(helmet());
+  app.set('trust proxy', options.trustProxy);
   app.use(requestLog(deps.logger));
+  app.use(helmet());
   app.get('/healthz', healthz);
-  app.post('/mcp', bearerAuth(), ...jsonBody(), mcpPost(deps));
+  app.use('/mcp', hostOriginGuard(options.hostOrigin), mcpCors());
+  app.post(
+    '/mcp',
+    readBearerKey,
+    ...rateLimits(options.rateLimit),
+    requireKey(options.anonymousDiscovery),
+    ...jsonBody(),
+    protocolGuard(),
+    mcpPost(deps),
+  );
   app.all('/mcp', mcpMethodNotAllowed);
   app.use(notFound);
   app.use(lastResort(deps.logger));

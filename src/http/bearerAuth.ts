@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { sendJsonRpcError } from './jsonRpcError.js';
 
 const BEARER = /^Bearer +([\x21-\x7e]{1,1024}) *$/i;
@@ -12,23 +12,40 @@ export function bearerKey(header: string | undefined): string | undefined {
 }
 
 /**
- * Requires `Authorization: Bearer <key>` and puts the key on `res.locals.apiKey` for this request.
- * Anything else is answered 401 with a `WWW-Authenticate: Bearer` challenge and a JSON body that
- * says how to supply a key; the offending header is never echoed.
+ * Answers 401 with a `WWW-Authenticate: Bearer` challenge and a JSON body that says how to supply
+ * a key. The offending header is never echoed.
  */
-export function bearerAuth(): RequestHandler {
+export function sendUnauthorized(res: Response, headerSent: boolean, problem?: string): void {
+  const challenge = headerSent
+    ? 'Bearer realm="flux-mcp", error="invalid_request", error_description="Authorization must be: Bearer <AceDataCloud API key>"'
+    : 'Bearer realm="flux-mcp"';
+  const reason = problem ?? (headerSent ? 'The Authorization header is not a bearer key.' : 'No API key was sent.');
+  sendJsonRpcError(res, 401, -32001, `${reason} ${HOW_TO}`, { 'WWW-Authenticate': challenge });
+}
+
+/** Puts the bearer key, when there is a well-formed one, on `res.locals.apiKey` for this request. */
+export const readBearerKey: RequestHandler = (req, res, next) => {
+  const apiKey = bearerKey(req.headers.authorization);
+  if (apiKey !== undefined) res.locals.apiKey = apiKey;
+  next();
+};
+
+/**
+ * Requires a bearer key. With anonymous discovery on, a request without any Authorization header
+ * is let through as anonymous; which methods it may call is checked once the body is read.
+ */
+export function requireKey(anonymousDiscovery: boolean): RequestHandler {
   return (req, res, next) => {
-    const header = req.headers.authorization;
-    const apiKey = bearerKey(header);
-    if (apiKey !== undefined) {
-      res.locals.apiKey = apiKey;
+    if (res.locals.apiKey !== undefined) {
       next();
       return;
     }
-    const challenge = header
-      ? 'Bearer realm="flux-mcp", error="invalid_request", error_description="Authorization must be: Bearer <AceDataCloud API key>"'
-      : 'Bearer realm="flux-mcp"';
-    const problem = header ? 'The Authorization header is not a bearer key.' : 'No API key was sent.';
-    sendJsonRpcError(res, 401, -32001, `${problem} ${HOW_TO}`, { 'WWW-Authenticate': challenge });
+    const headerSent = req.headers.authorization !== undefined;
+    if (!headerSent && anonymousDiscovery) {
+      res.locals.anonymous = true;
+      next();
+      return;
+    }
+    sendUnauthorized(res, headerSent);
   };
 }

@@ -5,6 +5,8 @@ declare global {
     interface Locals {
       /** The caller's bearer key: handed to the MCP server of this request, never logged or kept. */
       apiKey?: string;
+      /** No key was sent and anonymous discovery let the request through (no tools/call). */
+      anonymous?: boolean;
       /** JSON-RPC method of the request, for the request log. */
       rpcMethod?: string;
       /** Tool name of a tools/call, for the request log (only names this server offers). */

@@ -39,7 +39,9 @@ function issuePath(path: readonly PropertyKey[]): string {
 export function invalidArgumentsSentence(toolName: string, error: z.ZodError): string {
   const problems = error.issues.slice(0, 3).map((issue) => {
     if (issue.code === 'unrecognized_keys') {
-      return `unknown argument${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map((key) => JSON.stringify(key.slice(0, 40))).join(', ')}`;
+      const named = issue.keys.slice(0, 5).map((key) => JSON.stringify(key.slice(0, 40)));
+      if (issue.keys.length > 5) named.push(`${issue.keys.length - 5} more`);
+      return `unknown argument${issue.keys.length === 1 ? '' : 's'} ${named.join(', ')}`;
     }
     const where = issuePath(issue.path);
     return where === '' ? `the arguments ${issue.message === 'is required' ? 'must be an object' : issue.message}` : `${where} ${issue.message}`;

@@ -29,7 +29,7 @@ const INSTRUCTIONS =
 export function createMcpServer(deps: McpServerDeps, scope: McpRequestScope): Server {
   const server = new Server(
     { name: 'flux-mcp', title: 'Flux tasks (AceDataCloud)', version: VERSION },
-    { capabilities: { tools: {} }, instructions: INSTRUCTIONS },
+    { capabilities: { tools: {}, logging: {} }, instructions: INSTRUCTIONS },
   );
 
   server.setRequestHandler(ListToolsRequestSchema, () => deps.registry.listResult);

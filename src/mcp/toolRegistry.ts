@@ -12,6 +12,23 @@ export interface ToolCallReport {
   readonly error?: unknown;
 }
 
+/** Most array elements plus object members one call's arguments may hold (50 ids need 51). */
+export const MAX_TOOL_INPUT_ELEMENTS = 256;
+
+/** Counts array elements and object members in `value`, stopping once the count passes `max`. */
+function elementCount(value: unknown, max: number): number {
+  let count = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0 && count <= max) {
+    const node = stack.pop();
+    if (typeof node !== 'object' || node === null) continue;
+    const children: unknown[] = Array.isArray(node) ? node : Object.values(node);
+    count += children.length;
+    for (const child of children) if (typeof child === 'object' && child !== null) stack.push(child);
+  }
+  return count;
+}
+
 function listing(tool: ToolDefinition): Tool {
   const { $schema: _in, ...inputSchema } = z.toJSONSchema(tool.inputSchema, { target: 'draft-7', io: 'input' });
   const { $schema: _out, ...outputSchema } = z.toJSONSchema(tool.outputSchema, { target: 'draft-7', io: 'output' });
@@ -64,6 +81,12 @@ export class ToolRegistry {
     context: ToolContext,
     report?: (report: ToolCallReport) => void,
   ): Promise<CallToolResult> {
+    if (elementCount(args, MAX_TOOL_INPUT_ELEMENTS) > MAX_TOOL_INPUT_ELEMENTS) {
+      report?.({ tool: tool.name, outcome: 'invalid_input' });
+      return errorResult(
+        `Invalid arguments for ${tool.name}: they hold more than ${MAX_TOOL_INPUT_ELEMENTS} values in all. Send only the documented arguments.`,
+      );
+    }
     const parsed = tool.inputSchema.safeParse(args ?? {});
     if (!parsed.success) {
       report?.({ tool: tool.name, outcome: 'invalid_input' });

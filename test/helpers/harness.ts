@@ -3,7 +3,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { loadConfig } from '../../src/config.js';
 import { FluxSandbox, type FluxSandboxOptions } from '../../src/sandbox/fluxSandbox.js';
-import { startService, type RunningService } from '../../src/service.js';
+import { startService, type RunningService, type ServiceOptions } from '../../src/service.js';
 import { LogCapture } from './logCapture.js';
 
 export interface Harness {
@@ -19,6 +19,7 @@ export interface HarnessOptions {
   /** Extra environment for the service's configuration. */
   readonly env?: Record<string, string>;
   readonly sandbox?: FluxSandboxOptions;
+  readonly service?: Omit<ServiceOptions, 'logDestination'>;
 }
 
 /** A sandbox Flux API and the real service pointed at it, both on loopback, logs captured. */
@@ -32,7 +33,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     LOG_LEVEL: 'info',
     ...options.env,
   });
-  const service = await startService(config, { logDestination: logs });
+  const service = await startService(config, { ...options.service, logDestination: logs });
   return {
     sandbox,
     service,
@@ -63,20 +64,22 @@ export function textOf(result: CallToolResult): string {
   return first?.type === 'text' ? first.text : '';
 }
 
-/** POSTs a raw body to the MCP endpoint, for what the SDK client would never send. */
+/**
+ * POSTs a raw body to the MCP endpoint, for what the SDK client would never send. JSON content
+ * type and the MCP Accept header are added unless `bare` asks for exactly the headers given.
+ */
 export async function postRaw(
   mcpUrl: URL,
-  body: string | Buffer,
+  body: string | Uint8Array,
   headers: Record<string, string> = {},
+  { bare = false } = {},
 ): Promise<{ status: number; headers: Headers; text: string; json: unknown }> {
+  const defaults: Record<string, string> = bare ? {} : { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
   const response = await fetch(mcpUrl, {
     method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      ...headers,
-    },
+    headers: { ...defaults, ...headers },
     body,
+    signal: AbortSignal.timeout(15_000),
   });
   const text = await response.text();
   let json: unknown;

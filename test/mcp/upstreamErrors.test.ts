@@ -6,13 +6,13 @@ import { callTool, connectClient, startHarness, textOf, type Harness } from '../
 
 const KEY = 'key-upstream-errors-0001';
 
-describe('upstream failures become one clear isError sentence', () => {
+describe('upstream failures that persist become one clear isError sentence', () => {
   let harness: Harness;
   let client: Client;
   let taskId: string;
 
   before(async () => {
-    harness = await startHarness({ env: { FLUX_REQUEST_TIMEOUT: '1' } });
+    harness = await startHarness({ env: { FLUX_REQUEST_TIMEOUT: '1', FLUX_TOTAL_TIMEOUT: '4' } });
     taskId = harness.sandbox.addTask(KEY);
     client = await connectClient(harness.mcpUrl, KEY);
   });
@@ -44,8 +44,10 @@ describe('upstream failures become one clear isError sentence', () => {
         ['flux_get_task', { task_id: taskId }],
         ['flux_get_tasks_batch', { task_ids: [taskId] }],
       ] as const) {
-        harness.sandbox.injectFault(fault);
+        harness.sandbox.clearFaults().injectFault(fault, Infinity);
+        const started = Date.now();
         const result = await callTool(client, tool, args);
+        assert.ok(Date.now() - started < 5_000, 'answered well within the deadline');
         assert.equal(result.isError, true, `${tool} should fail`);
         assert.equal(result.structuredContent, undefined);
         assert.equal(result.content.length, 1);
@@ -55,6 +57,7 @@ describe('upstream failures become one clear isError sentence', () => {
         assert.ok(!text.includes(KEY));
       }
       // The server keeps serving normally afterwards.
+      harness.sandbox.clearFaults();
       const after = await callTool(client, 'flux_get_task', { task_id: taskId });
       assert.equal((after.structuredContent as { result: { status: string } }).result.status, 'succeeded');
     });
@@ -74,5 +77,47 @@ describe('upstream failures become one clear isError sentence', () => {
       await downClient.close();
       await down.service.close(500);
     }
+  });
+});
+
+describe('transient upstream failures are retried away', () => {
+  let harness: Harness;
+  let client: Client;
+
+  before(async () => {
+    harness = await startHarness({ env: { FLUX_REQUEST_TIMEOUT: '1', FLUX_TOTAL_TIMEOUT: '4' } });
+    client = await connectClient(harness.mcpUrl, KEY);
+  });
+  after(async () => {
+    await client.close();
+    await harness.close();
+  });
+
+  const transient: [string, SandboxFault][] = [
+    ['one 500', { kind: 'status', status: 500 }],
+    ['one reset', { kind: 'reset' }],
+    ['one 503 HTML page', { kind: 'html', status: 503 }],
+    ['one 429 with Retry-After: 1', { kind: 'status', status: 429, retryAfter: '1' }],
+  ];
+  for (const [what, fault] of transient) {
+    it(`${what} then success is a success`, async () => {
+      const id = harness.sandbox.addTask(KEY);
+      harness.sandbox.clearRequests().injectFault(fault);
+      const result = await callTool(client, 'flux_get_task', { task_id: id });
+      assert.equal(result.isError, undefined, textOf(result));
+      assert.equal((result.structuredContent as { result: { status: string } }).result.status, 'succeeded');
+      assert.equal(harness.sandbox.taskRequests().length, 2);
+    });
+  }
+
+  it('a hang is cut at FLUX_REQUEST_TIMEOUT and reported, not retried', async () => {
+    harness.sandbox.clearRequests().injectFault({ kind: 'hang' }, Infinity);
+    const started = Date.now();
+    const result = await callTool(client, 'flux_get_task', { task_id: 'abc' });
+    const elapsed = Date.now() - started;
+    assert.equal(textOf(result), 'The Flux API did not answer within 1 s. Try again shortly.');
+    assert.ok(elapsed >= 900 && elapsed < 2_500, `${elapsed} ms`);
+    assert.equal(harness.sandbox.taskRequests().length, 1);
+    harness.sandbox.clearFaults();
   });
 });

@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
+import { sendJsonRpcError } from './jsonRpcError.js';
+
+export interface RateLimitOptions {
+  /** Requests per minute for one API key. */
+  readonly perKeyPerMinute: number;
+  /** Requests per minute from one client IP that carry no key. */
+  readonly anonymousPerMinute: number;
+  /**
+   * Builds the counter store for one limiter (`prefix` tells them apart). Defaults to memory in
+   * this process; give every replica the same shared store (Redis, Memcached, …) to count across them.
+   */
+  readonly store?: (prefix: string) => Store;
+  /** Told about every refused request, e.g. for metrics. */
+  readonly onLimited?: (kind: 'key' | 'ip') => void;
+}
+
+const WINDOW_MS = 60_000;
+
+/** A stable, non-reversible name for a key, so the limiter never holds the key itself. */
+export function keyFingerprint(apiKey: string): string {
+  return createHash('sha256').update(apiKey).digest('base64url').slice(0, 22);
+}
+
+/**
+ * Two limiters on the MCP endpoint: one per API key (by fingerprint) and one per client IP for
+ * requests without a key. Over the limit: 429, Retry-After and a JSON-RPC error body.
+ */
+export function rateLimits(options: RateLimitOptions): RequestHandler[] {
+  const refuse = (kind: 'key' | 'ip', limit: number): RequestHandler => {
+    return (req, res) => {
+      const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+      const retryAfter = Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + WINDOW_MS) - Date.now()) / 1000));
+      options.onLimited?.(kind);
+      const who = kind === 'key' ? 'per API key' : 'per client address without a key';
+      sendJsonRpcError(res, 429, -32000, `Rate limit reached: at most ${limit} requests per minute ${who}; retry after ${retryAfter} s.`, {
+        'Retry-After': String(retryAfter),
+      });
+    };
+  };
+  const common = {
+    windowMs: WINDOW_MS,
+    standardHeaders: 'draft-7' as const,
+    legacyHeaders: false,
+    validate: { xForwardedForHeader: false },
+  };
+  return [
+    rateLimit({
+      ...common,
+      limit: options.perKeyPerMinute,
+      skip: (_req, res) => res.locals.apiKey === undefined,
+      keyGenerator: (_req, res) => keyFingerprint(res.locals.apiKey!),
+      handler: refuse('key', options.perKeyPerMinute),
+      ...(options.store ? { store: options.store('flux-mcp:rl:key:') } : {}),
+    }),
+    rateLimit({
+      ...common,
+      limit: options.anonymousPerMinute,
+      skip: (_req, res) => res.locals.apiKey !== undefined,
+      keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
+      handler: refuse('ip', options.anonymousPerMinute),
+      ...(options.store ? { store: options.store('flux-mcp:rl:ip:') } : {}),
+    }),
+  ];
+}
