@@ -117,6 +117,18 @@ export const SETTINGS = {
     'Upstream calls in flight at once, per process; further calls queue (up to 16 times as many), then are refused.',
     wholeNumber(1, 10_000),
   ),
+  waitMaxPerKey: setting(
+    'WAIT_MAX_PER_KEY',
+    '10',
+    'Waiting calls (`wait_seconds` > 0) one API key may hold open at once.',
+    wholeNumber(1, 100_000),
+  ),
+  waitMaxTotal: setting(
+    'WAIT_MAX_TOTAL',
+    '2000',
+    'Waiting calls the whole process may hold open at once.',
+    wholeNumber(1, 1_000_000),
+  ),
   anonymousDiscovery: setting(
     'MCP_ANONYMOUS_DISCOVERY',
     'false',

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
 import { FluxClient } from './flux/client.js';
@@ -6,14 +7,19 @@ import { resolveHostOriginPolicy } from './http/hostOrigin.js';
 import type { RateLimitOptions } from './http/rateLimit.js';
 import { listen } from './http/listen.js';
 import { createLogger, type Logger } from './logger.js';
+import { InFlightCalls } from './mcp/inFlightCalls.js';
 import { TOOLS } from './mcp/tools/index.js';
 import { ToolRegistry } from './mcp/toolRegistry.js';
+import { WaitSlots } from './mcp/waitSlots.js';
 
 export interface RunningService {
   /** Base URL, e.g. http://127.0.0.1:3000; the MCP endpoint is `${url}/mcp`. */
   readonly url: string;
   readonly logger: Logger;
-  /** Drains requests in flight (up to `drainMs`), then releases the upstream connection pool. */
+  /**
+   * Ends waits early, drains requests in flight (up to `drainMs`), then releases the upstream
+   * connection pool.
+   */
   close(drainMs?: number): Promise<void>;
 }
 
@@ -35,9 +41,13 @@ export async function startService(config: Config, options: ServiceOptions = {})
     logger,
   });
   const registry = new ToolRegistry(TOOLS);
+  const stopping = new AbortController();
+  // Every waiting call listens to this one signal; thousands of listeners are expected.
+  setMaxListeners(0, stopping.signal);
+  const waits = { slots: new WaitSlots(config.waitMaxPerKey, config.waitMaxTotal), stopping: stopping.signal };
   const hostOrigin = resolveHostOriginPolicy(config.host, config.allowedHosts, config.allowedOrigins);
   const app = createApp(
-    { logger, flux, registry },
+    { logger, flux, registry, waits, inFlight: new InFlightCalls() },
     {
       hostOrigin,
       anonymousDiscovery: config.anonymousDiscovery,
@@ -59,6 +69,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     url: http.url,
     logger,
     async close(drainMs = 10_000) {
+      // Waiting calls answer now with what they have, so they finish inside the drain.
+      stopping.abort();
       await http.close(drainMs);
       await flux.close();
     },

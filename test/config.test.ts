@@ -12,6 +12,8 @@ describe('configuration from the environment', () => {
       fluxRequestTimeoutSeconds: 30,
       fluxTotalTimeoutSeconds: 50,
       fluxMaxConcurrency: 64,
+      waitMaxPerKey: 10,
+      waitMaxTotal: 2000,
       anonymousDiscovery: false,
       allowedHosts: [],
       allowedOrigins: [],

@@ -1,5 +1,6 @@
 import { Pool } from 'undici';
 import type { Logger } from '../logger.js';
+import { sleep } from '../sleep.js';
 import { ConcurrencyLimit } from './concurrencyLimit.js';
 import {
   abortedFailure,
@@ -46,6 +47,8 @@ export interface FluxCallOptions {
   readonly apiKey: string;
   /** Aborts the call, e.g. when the MCP client disconnects. */
   readonly signal?: AbortSignal;
+  /** An earlier end for this call than the client's total timeout, as a `performance.now()` time. */
+  readonly deadline?: number;
 }
 
 const TASKS_PATH = '/flux/tasks';
@@ -176,12 +179,12 @@ export class FluxClient {
     const { signal } = options;
     if (signal?.aborted) throw abortedFailure();
     const started = performance.now();
-    const deadline = started + this.#totalTimeoutMs;
+    const deadline = Math.min(started + this.#totalTimeoutMs, options.deadline ?? Infinity);
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.#totalTimeoutMs);
+    const timer = setTimeout(() => controller.abort(), deadline - started);
     const onCallerAbort = () => controller.abort();
     signal?.addEventListener('abort', onCallerAbort, { once: true });
-    const stopped = () => (signal?.aborted ? abortedFailure() : timeoutFailure(this.#totalTimeoutMs));
+    const stopped = () => (signal?.aborted ? abortedFailure() : timeoutFailure(deadline - started));
     try {
       for (let attempt = 1; ; attempt++) {
         const attemptStarted = performance.now();
@@ -287,22 +290,6 @@ export class FluxClient {
 function toFailure(error: unknown): FluxApiError {
   const code = isRecord(error) && typeof error.code === 'string' ? error.code : '';
   return networkFailure(describeNetworkError(error), TRANSIENT_NETWORK_CODES.has(code));
-}
-
-/** Waits `ms`; resolves false instead if `signal` aborts first. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string | undefined> {

@@ -1,8 +1,7 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
-import type { FluxClient } from '../flux/client.js';
 import type { Logger } from '../logger.js';
-import type { ToolRegistry } from '../mcp/toolRegistry.js';
+import type { McpServerDeps } from '../mcp/server.js';
 import { readBearerKey, requireKey } from './bearerAuth.js';
 import { mcpCors } from './cors.js';
 import { healthz } from './health.js';
@@ -15,11 +14,7 @@ import { protocolGuard } from './protocolGuard.js';
 import { rateLimits, type RateLimitOptions } from './rateLimit.js';
 import { requestLog } from './requestLog.js';
 
-export interface AppDeps {
-  readonly logger: Logger;
-  readonly flux: FluxClient;
-  readonly registry: ToolRegistry;
-}
+export type AppDeps = McpServerDeps;
 
 export interface AppOptions {
   readonly hostOrigin: HostOriginPolicy;

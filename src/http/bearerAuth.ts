@@ -1,4 +1,5 @@
 import type { RequestHandler, Response } from 'express';
+import { keyFingerprint } from '../keyFingerprint.js';
 import { sendJsonRpcError } from './jsonRpcError.js';
 
 const BEARER = /^Bearer +([\x21-\x7e]{1,1024}) *$/i;
@@ -23,10 +24,16 @@ export function sendUnauthorized(res: Response, headerSent: boolean, problem?: s
   sendJsonRpcError(res, 401, -32001, `${reason} ${HOW_TO}`, { 'WWW-Authenticate': challenge });
 }
 
-/** Puts the bearer key, when there is a well-formed one, on `res.locals.apiKey` for this request. */
+/**
+ * Puts the bearer key, when there is a well-formed one, on `res.locals.apiKey` for this request,
+ * with its fingerprint for everything that counts per key.
+ */
 export const readBearerKey: RequestHandler = (req, res, next) => {
   const apiKey = bearerKey(req.headers.authorization);
-  if (apiKey !== undefined) res.locals.apiKey = apiKey;
+  if (apiKey !== undefined) {
+    res.locals.apiKey = apiKey;
+    res.locals.keyFingerprint = keyFingerprint(apiKey);
+  }
   next();
 };
 

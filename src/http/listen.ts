@@ -33,6 +33,14 @@ export async function listen(app: Express, host: string, port: number): Promise<
   });
   const actualPort = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
+  // While draining, a connection is closed as soon as its response is done, instead of being
+  // kept alive for a next request that would be refused anyway.
+  server.on('request', (_req, res) => {
+    if (closing) res.shouldKeepAlive = false;
+    res.once('finish', () => {
+      if (closing) setImmediate(() => server.closeIdleConnections());
+    });
+  });
   return {
     server,
     port: actualPort,

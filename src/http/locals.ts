@@ -5,6 +5,8 @@ declare global {
     interface Locals {
       /** The caller's bearer key: handed to the MCP server of this request, never logged or kept. */
       apiKey?: string;
+      /** Fingerprint of the key, for per-key counting; never reversible to the key. */
+      keyFingerprint?: string;
       /** No key was sent and anonymous discovery let the request through (no tools/call). */
       anonymous?: boolean;
       /** JSON-RPC method of the request, for the request log. */

@@ -1,6 +1,5 @@
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { RequestHandler } from 'express';
-import type { Logger } from '../logger.js';
 import { createMcpServer, type McpServerDeps } from '../mcp/server.js';
 import type { ToolRegistry } from '../mcp/toolRegistry.js';
 import { sendJsonRpcError } from './jsonRpcError.js';
@@ -18,22 +17,41 @@ function describeBody(body: unknown, registry: ToolRegistry): { rpcMethod?: stri
   return { rpcMethod, tool: typeof name === 'string' && registry.names.includes(name) ? name : 'unknown' };
 }
 
+function asksForProgress(message: unknown): boolean {
+  if (typeof message !== 'object' || message === null) return false;
+  const meta = (message as { params?: { _meta?: { progressToken?: unknown } } }).params?._meta;
+  return meta?.progressToken !== undefined && meta.progressToken !== null;
+}
+
+/**
+ * Answer as an SSE stream only when a message asks for progress notifications and the client
+ * accepts event streams; plain JSON otherwise, which is cheaper for client and server.
+ */
+function wantsEventStream(body: unknown, accept: string | undefined): boolean {
+  if (!accept?.includes('text/event-stream')) return false;
+  return Array.isArray(body) ? body.some(asksForProgress) : asksForProgress(body);
+}
+
 /**
  * POST /mcp: a fresh MCP server and a fresh stateless transport for every request, never shared.
  * The caller's key reaches that request's server only; both are closed when the response ends,
  * which also aborts any upstream call still running for a client that went away.
  */
-export function mcpPost(deps: McpServerDeps & { logger: Logger }): RequestHandler {
+export function mcpPost(deps: McpServerDeps): RequestHandler {
   return async (req, res) => {
     Object.assign(res.locals, describeBody(req.body, deps.registry));
     const server = createMcpServer(deps, {
       apiKey: res.locals.apiKey,
+      owner: res.locals.keyFingerprint,
       onToolCall: (report) => {
         res.locals.toolOutcome = report.outcome;
         if (report.outcome === 'internal_error') deps.logger.error({ err: report.error, tool: report.tool }, 'tool failed');
       },
     });
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: !wantsEventStream(req.body, req.headers.accept),
+    });
     res.once('close', () => {
       void transport.close();
       void server.close();

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import { sendJsonRpcError } from './jsonRpcError.js';
@@ -18,11 +17,6 @@ export interface RateLimitOptions {
 }
 
 const WINDOW_MS = 60_000;
-
-/** A stable, non-reversible name for a key, so the limiter never holds the key itself. */
-export function keyFingerprint(apiKey: string): string {
-  return createHash('sha256').update(apiKey).digest('base64url').slice(0, 22);
-}
 
 /**
  * Two limiters on the MCP endpoint: one per API key (by fingerprint) and one per client IP for
@@ -51,7 +45,7 @@ export function rateLimits(options: RateLimitOptions): RequestHandler[] {
       ...common,
       limit: options.perKeyPerMinute,
       skip: (_req, res) => res.locals.apiKey === undefined,
-      keyGenerator: (_req, res) => keyFingerprint(res.locals.apiKey!),
+      keyGenerator: (_req, res) => res.locals.keyFingerprint!,
       handler: refuse('key', options.perKeyPerMinute),
       ...(options.store ? { store: options.store('flux-mcp:rl:key:') } : {}),
     }),

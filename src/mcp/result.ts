@@ -17,6 +17,11 @@ export class ProtocolError extends Error {
   }
 }
 
+/** A failure a tool reports in its own words: the message is the sentence the caller sees. */
+export class ToolError extends Error {
+  override readonly name = 'ToolError';
+}
+
 /** The one place that builds a successful tool result: structured content plus readable text. */
 export function successResult(answer: ToolAnswer<Record<string, unknown>>): CallToolResult {
   return { content: [{ type: 'text', text: answer.text }], structuredContent: answer.structured };
@@ -52,6 +57,6 @@ export function invalidArgumentsSentence(toolName: string, error: z.ZodError): s
 
 /** The sentence a caller sees for a failure thrown by a handler. */
 export function failureSentence(toolName: string, error: unknown): string {
-  if (error instanceof FluxApiError) return error.message;
+  if (error instanceof FluxApiError || error instanceof ToolError) return error.message;
   return `${toolName} failed inside flux-mcp because of an unexpected error; try again, and report it to the service operator if it keeps happening.`;
 }

@@ -2,6 +2,17 @@ import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import type { FluxClient } from '../flux/client.js';
 import type { Logger } from '../logger.js';
+import type { WaitSlots } from './waitSlots.js';
+
+/** What waiting calls share across the process. */
+export interface WaitSupport {
+  readonly slots: WaitSlots;
+  /** Aborted when the service starts shutting down: waits answer with what they have. */
+  readonly stopping: AbortSignal;
+}
+
+/** Sends one progress notification to the client that asked for them. */
+export type ProgressReporter = (progress: number, total: number, message: string) => Promise<void>;
 
 /** What a tool handler may use for one call. Everything here belongs to that call only. */
 export interface ToolContext {
@@ -11,6 +22,11 @@ export interface ToolContext {
   readonly signal: AbortSignal;
   readonly flux: FluxClient;
   readonly logger: Logger;
+  /** Who is calling, as a fingerprint of the key: for per-key limits, never the key itself. */
+  readonly owner: string;
+  readonly waits: WaitSupport;
+  /** Present when the client sent a progressToken with the call. */
+  readonly progress?: ProgressReporter;
 }
 
 /** A successful answer: the structured result and a short readable summary of the same content. */

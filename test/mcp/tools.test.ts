@@ -55,6 +55,11 @@ describe('tools over Streamable HTTP with the SDK client', () => {
       const taskIds = batch?.inputSchema.properties?.task_ids as Record<string, unknown>;
       assert.equal(taskIds.minItems, 1);
       assert.equal(taskIds.maxItems, 50);
+      for (const tool of [single, batch]) {
+        const wait = tool?.inputSchema.properties?.wait_seconds as Record<string, unknown>;
+        assert.deepEqual([wait.type, wait.minimum, wait.maximum, wait.default], ['number', 0, 45, 0]);
+        assert.ok(!(tool?.inputSchema.required ?? []).includes('wait_seconds'));
+      }
       assert.match(single?.description ?? '', /flux_get_tasks_batch/);
       assert.match(batch?.description ?? '', /flux_get_task\b/);
     });

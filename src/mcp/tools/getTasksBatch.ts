@@ -1,17 +1,19 @@
 import { z } from 'zod';
 import { normaliseTask, taskSchema } from '../../flux/task.js';
 import { defineTool } from '../toolDefinition.js';
+import { MAX_WAIT_SECONDS, waitForSettled } from '../waitForSettled.js';
 import { readOnlyAnnotations } from './annotations.js';
-import { MAX_BATCH_SIZE, taskIdSchema } from './taskInput.js';
+import { MAX_BATCH_SIZE, taskIdSchema, waitSecondsSchema } from './taskInput.js';
 import { countStatuses, summariseBatch } from './taskSummary.js';
 
 export const getTasksBatchTool = defineTool({
   name: 'flux_get_tasks_batch',
   title: 'Get Flux tasks (batch)',
   description: [
-    `Looks up several Flux image-generation tasks on AceDataCloud in one request and reports each one's status and result.`,
+    `Looks up several Flux image-generation tasks on AceDataCloud in one request and reports each one's status and result; can wait for all of them to finish.`,
     'Use it when: you have two or more task ids to check, e.g. after submitting several generations. For a single id, flux_get_task is simpler.',
-    'Returns: result.tasks, one entry per requested id in request order (a repeated id is answered at each of its positions), each with status (pending, succeeded, failed or not_found), images when succeeded, error when failed, timestamps, the submitted request and poll_after_seconds while pending; and result.counts, the number of tasks in each status.',
+    `Waiting: with wait_seconds (up to ${MAX_WAIT_SECONDS}) the server keeps checking the whole batch and answers as soon as every task has settled, or with the latest state when the time is up. Keep wait_seconds under your client's own time limit for a tool call (often 60 s).`,
+    'Returns: result.tasks, one entry per requested id in request order (a repeated id is answered at each of its positions), each with status (pending, succeeded, failed or not_found), images when succeeded, error when failed, timestamps, the submitted request and poll_after_seconds while pending; result.counts, the number of tasks in each status; and result.waited_seconds.',
     `Limits: 1-${MAX_BATCH_SIZE} ids per call, each 1-128 visible ASCII characters. Only tasks created with the same API key are visible; others are not_found. Read-only and free of charge.`,
     'Errors: a rejected API key, Flux API rate limits, outages and timeouts fail the whole call with one sentence saying what failed and what to do next.',
   ].join('\n'),
@@ -22,6 +24,9 @@ export const getTasksBatchTool = defineTool({
         .min(1, 'must hold at least 1 id')
         .max(MAX_BATCH_SIZE, `must hold at most ${MAX_BATCH_SIZE} ids; split larger lists into several calls`)
         .describe(`Ids of the Flux tasks to look up, 1-${MAX_BATCH_SIZE}; answered in this order.`),
+      wait_seconds: waitSecondsSchema.describe(
+        `Seconds the server may wait for every task to settle before answering, 0-${MAX_WAIT_SECONDS} (default 0: answer at once).`,
+      ),
     })
     .strict(),
   outputSchema: z.object({
@@ -36,15 +41,22 @@ export const getTasksBatchTool = defineTool({
             not_found: z.number().int().describe('Ids the Flux API does not know for this API key.'),
           })
           .describe('How many entries of tasks are in each status; they add up to the number of ids sent.'),
+        waited_seconds: z.number().describe('Seconds the server waited before answering (0 unless wait_seconds was set).'),
       })
-      .describe('The tasks in request order and a count per status.'),
+      .describe('The tasks in request order, a count per status, and how long the server waited.'),
   }),
   annotations: readOnlyAnnotations('Get Flux tasks (batch)'),
-  async handler({ task_ids }, { apiKey, signal, flux }) {
-    const records = await flux.retrieveTasks(task_ids, { apiKey, signal });
-    const now = Date.now();
-    const tasks = task_ids.map((id) => normaliseTask(id, records.get(id), now));
+  async handler({ task_ids, wait_seconds }, context) {
+    const { apiKey, flux } = context;
+    const { tasks, waitedSeconds } = await waitForSettled(context, wait_seconds, async (signal, deadline) => {
+      const records = await flux.retrieveTasks(task_ids, { apiKey, signal, deadline });
+      const now = Date.now();
+      return task_ids.map((id) => normaliseTask(id, records.get(id), now));
+    });
     const counts = countStatuses(tasks);
-    return { structured: { result: { tasks, counts } }, text: summariseBatch(tasks, counts) };
+    return {
+      structured: { result: { tasks, counts, waited_seconds: waitedSeconds } },
+      text: summariseBatch(tasks, counts, waitedSeconds),
+    };
   },
 });

@@ -18,7 +18,7 @@ function settings(task: Task): string {
 }
 
 /** One line per task, as used in both the single and the batch summary. */
-function headline(task: Task): string {
+function headline(task: Task, waitedSeconds: number): string {
   switch (task.status) {
     case 'succeeded': {
       const count = task.images.length;
@@ -26,8 +26,10 @@ function headline(task: Task): string {
         ? `Task ${task.task_id} succeeded but returned no images${settings(task)}.`
         : `Task ${task.task_id} succeeded with ${count} image${count === 1 ? '' : 's'}${settings(task)}:`;
     }
-    case 'pending':
-      return `Task ${task.task_id} is still pending; ask again in about ${task.poll_after_seconds ?? 5} s.`;
+    case 'pending': {
+      const waited = waitedSeconds > 0 ? ` after waiting ${waitedSeconds} s` : '';
+      return `Task ${task.task_id} is still pending${waited}; ask again in about ${task.poll_after_seconds ?? 5} s (wait_seconds lets the server do the waiting).`;
+    }
     case 'failed':
       return `Task ${task.task_id} failed (${task.error?.code}: ${task.error?.message}); it will not produce images, so submit a new task if needed.`;
     case 'not_found':
@@ -36,8 +38,8 @@ function headline(task: Task): string {
 }
 
 /** Readable summary of one task: what a model needs to act, image URLs included. */
-export function summariseTask(task: Task): string {
-  const lines = [headline(task), ...imageLines(task, '')];
+export function summariseTask(task: Task, waitedSeconds = 0): string {
+  const lines = [headline(task, waitedSeconds), ...imageLines(task, '')];
   if (task.prompt) lines.push(`Prompt: ${task.prompt}`);
   return lines.join('\n');
 }
@@ -49,13 +51,14 @@ export function countStatuses(tasks: readonly Task[]): StatusCounts {
 }
 
 /** Readable summary of a batch: the counts, then one entry per requested position. */
-export function summariseBatch(tasks: readonly Task[], counts: StatusCounts): string {
+export function summariseBatch(tasks: readonly Task[], counts: StatusCounts, waitedSeconds = 0): string {
   const total = tasks.length;
+  const waited = waitedSeconds > 0 ? ` (after waiting ${waitedSeconds} s)` : '';
   const lines = [
-    `${total} task${total === 1 ? '' : 's'}: ${counts.succeeded} succeeded, ${counts.pending} pending, ${counts.failed} failed, ${counts.not_found} not found.`,
+    `${total} task${total === 1 ? '' : 's'}: ${counts.succeeded} succeeded, ${counts.pending} pending, ${counts.failed} failed, ${counts.not_found} not found${waited}.`,
   ];
   for (const task of tasks) {
-    lines.push(`- ${headline(task)}`, ...imageLines(task, '   '));
+    lines.push(`- ${headline(task, 0)}`, ...imageLines(task, '   '));
   }
   return lines.join('\n');
 }
