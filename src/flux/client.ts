@@ -27,6 +27,17 @@ export interface FluxClientOptions {
   /** Upstream calls in flight at once; later ones queue, up to 16 times as many, then are refused. */
   readonly maxConcurrency?: number;
   readonly retry?: Partial<RetryPolicy>;
+  /** Told about every attempt, e.g. for metrics. */
+  readonly onAttempt?: (attempt: AttemptReport) => void;
+}
+
+export interface AttemptReport {
+  readonly action: string;
+  /** `ok`, or the failure kind. */
+  readonly outcome: string;
+  /** 1 for the first try, 2 and 3 for retries. */
+  readonly attempt: number;
+  readonly durationMs: number;
 }
 
 export interface RetryPolicy {
@@ -49,6 +60,10 @@ export interface FluxCallOptions {
   readonly signal?: AbortSignal;
   /** An earlier end for this call than the client's total timeout, as a `performance.now()` time. */
   readonly deadline?: number;
+  /** The MCP request's id: sent upstream as `x-request-id`. */
+  readonly requestId?: string;
+  /** The request's logger, so upstream log lines carry its request id. */
+  readonly logger?: Logger;
 }
 
 const TASKS_PATH = '/flux/tasks';
@@ -113,6 +128,7 @@ export class FluxClient {
   readonly #retry: RetryPolicy;
   readonly #limit: ConcurrencyLimit;
   readonly #logger: Logger;
+  readonly #onAttempt: ((attempt: AttemptReport) => void) | undefined;
 
   constructor(options: FluxClientOptions) {
     const url = new URL(options.baseUrl);
@@ -129,6 +145,12 @@ export class FluxClient {
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#limit = new ConcurrencyLimit(maxConcurrency, maxConcurrency * 16);
     this.#logger = options.logger;
+    this.#onAttempt = options.onAttempt;
+  }
+
+  /** Requests to the Flux API in flight now. */
+  get inFlight(): number {
+    return this.#limit.active;
   }
 
   /** One task record, or `undefined` when the Flux API does not know the id. */
@@ -189,13 +211,13 @@ export class FluxClient {
       for (let attempt = 1; ; attempt++) {
         const attemptStarted = performance.now();
         try {
-          const answer = await this.#attempt(payload, options.apiKey, controller.signal, deadline);
-          this.#log(payload, attempt, 'ok', attemptStarted);
+          const answer = await this.#attempt(payload, options, controller.signal, deadline);
+          this.#report(options, payload, attempt, 'ok', attemptStarted);
           return answer;
         } catch (error) {
           const failure = error instanceof FluxApiError ? error : controller.signal.aborted ? stopped() : toFailure(error);
           const delay = this.#retryDelay(failure, attempt, deadline);
-          this.#log(payload, attempt, failure.kind, attemptStarted, failure.status, delay);
+          this.#report(options, payload, attempt, failure.kind, attemptStarted, failure.status, delay);
           if (delay === undefined) throw failure;
           if (!(await sleep(delay, controller.signal))) throw stopped();
         }
@@ -221,22 +243,26 @@ export class FluxClient {
     return performance.now() + delay + 100 < deadline ? Math.round(delay) : undefined;
   }
 
-  #log(payload: Record<string, unknown>, attempt: number, outcome: string, started: number, status?: number, retryInMs?: number) {
-    this.#logger.debug(
-      {
-        upstream: `POST ${TASKS_PATH}`,
-        action: payload.action,
-        attempt,
-        outcome,
-        status,
-        retry_in_ms: retryInMs,
-        duration_ms: Math.round(performance.now() - started),
-      },
+  #report(
+    options: FluxCallOptions,
+    payload: Record<string, unknown>,
+    attempt: number,
+    outcome: string,
+    started: number,
+    status?: number,
+    retryInMs?: number,
+  ): void {
+    const durationMs = performance.now() - started;
+    const action = String(payload.action);
+    this.#onAttempt?.({ action, outcome, attempt, durationMs });
+    (options.logger ?? this.#logger).debug(
+      { upstream: `POST ${TASKS_PATH}`, action, attempt, outcome, status, retry_in_ms: retryInMs, duration_ms: Math.round(durationMs) },
       'flux api call',
     );
   }
 
-  async #attempt(payload: Record<string, unknown>, apiKey: string, callSignal: AbortSignal, deadline: number): Promise<unknown> {
+  async #attempt(payload: Record<string, unknown>, options: FluxCallOptions, callSignal: AbortSignal, deadline: number): Promise<unknown> {
+    const { apiKey, requestId } = options;
     const release = await this.#limit.acquire(callSignal);
     if (!release) throw overloadedFailure();
     const attemptMs = Math.max(1, Math.min(this.#timeoutMs, deadline - performance.now()));
@@ -256,6 +282,7 @@ export class FluxClient {
           authorization: `Bearer ${apiKey}`,
           'content-type': 'application/json',
           accept: 'application/json',
+          ...(requestId ? { 'x-request-id': requestId } : {}),
         },
         body: JSON.stringify(payload),
         signal: controller.signal,

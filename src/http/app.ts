@@ -1,20 +1,27 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
 import type { McpServerDeps } from '../mcp/server.js';
 import { readBearerKey, requireKey } from './bearerAuth.js';
 import { mcpCors } from './cors.js';
-import { healthz } from './health.js';
+import { healthz, readyz, type Readiness } from './health.js';
 import { hostOriginGuard, type HostOriginPolicy } from './hostOrigin.js';
+import { httpMetrics } from './httpMetrics.js';
 import { jsonBody } from './jsonBody.js';
 import { sendJsonRpcError } from './jsonRpcError.js';
 import './locals.js';
 import { mcpMethodNotAllowed, mcpPost } from './mcpRoute.js';
+import { metricsRoute } from './metricsRoute.js';
 import { protocolGuard } from './protocolGuard.js';
 import { rateLimits, type RateLimitOptions } from './rateLimit.js';
+import { requestContext } from './requestContext.js';
 import { requestLog } from './requestLog.js';
 
-export type AppDeps = McpServerDeps;
+export interface AppDeps extends McpServerDeps {
+  readonly metrics: Metrics;
+  readonly readiness: Readiness;
+}
 
 export interface AppOptions {
   readonly hostOrigin: HostOriginPolicy;
@@ -22,6 +29,8 @@ export interface AppOptions {
   readonly rateLimit: RateLimitOptions;
   /** Reverse proxies whose X-Forwarded-For is trusted (0: none). */
   readonly trustProxy: number;
+  /** Serve GET /metrics on this app (false when metrics are off or have a port of their own). */
+  readonly serveMetrics: boolean;
 }
 
 const notFound: RequestHandler = (req, res) => {
@@ -30,7 +39,7 @@ const notFound: RequestHandler = (req, res) => {
 
 function lastResort(logger: Logger): ErrorRequestHandler {
   return (error, _req, res, _next) => {
-    logger.error({ err: error }, 'unhandled request error');
+    (res.locals.logger ?? logger).error({ err: error }, 'unhandled request error');
     if (res.headersSent) {
       res.destroy();
       return;
@@ -39,27 +48,41 @@ function lastResort(logger: Logger): ErrorRequestHandler {
   };
 }
 
-/** The HTTP app: the order of the middlewares is the path a request takes. */
-export function createApp(deps: AppDeps, options: AppOptions): Express {
+function baseApp(): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  return app;
+}
+
+/** The HTTP app: the order of the middlewares is the path a request takes. */
+export function createApp(deps: AppDeps, options: AppOptions): Express {
+  const app = baseApp();
   app.set('trust proxy', options.trustProxy);
-  app.use(requestLog(deps.logger));
-  app.use(helmet());
+  app.use(requestContext(deps.logger), httpMetrics(deps.metrics), requestLog(), helmet());
   app.get('/healthz', healthz);
+  app.get('/readyz', readyz(deps.readiness));
+  if (options.serveMetrics) app.get('/metrics', metricsRoute(deps.metrics));
   app.use('/mcp', hostOriginGuard(options.hostOrigin), mcpCors());
   app.post(
     '/mcp',
     readBearerKey,
-    ...rateLimits(options.rateLimit),
+    ...rateLimits({ ...options.rateLimit, onLimited: (kind) => deps.metrics.rateLimited(kind) }),
     requireKey(options.anonymousDiscovery),
     ...jsonBody(),
     protocolGuard(),
-    mcpPost(deps),
+    mcpPost({ ...deps, onToolCall: (report) => deps.metrics.toolCalled(report.tool, report.outcome, report.durationMs) }),
   );
   app.all('/mcp', mcpMethodNotAllowed);
   app.use(notFound);
   app.use(lastResort(deps.logger));
+  return app;
+}
+
+/** A separate app serving only /metrics, for METRICS_PORT. */
+export function createMetricsApp(metrics: Metrics): Express {
+  const app = baseApp();
+  app.get('/metrics', metricsRoute(metrics));
+  app.use(notFound);
   return app;
 }

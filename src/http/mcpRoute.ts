@@ -1,7 +1,7 @@
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { RequestHandler } from 'express';
 import { createMcpServer, type McpServerDeps } from '../mcp/server.js';
-import type { ToolRegistry } from '../mcp/toolRegistry.js';
+import type { ToolCallReport, ToolRegistry } from '../mcp/toolRegistry.js';
 import { sendJsonRpcError } from './jsonRpcError.js';
 
 /** JSON-RPC method and tool name of a single-message body, for logging. Tool names are only kept when known. */
@@ -37,15 +37,19 @@ function wantsEventStream(body: unknown, accept: string | undefined): boolean {
  * The caller's key reaches that request's server only; both are closed when the response ends,
  * which also aborts any upstream call still running for a client that went away.
  */
-export function mcpPost(deps: McpServerDeps): RequestHandler {
+export function mcpPost(deps: McpServerDeps & { onToolCall?: (report: ToolCallReport) => void }): RequestHandler {
   return async (req, res) => {
     Object.assign(res.locals, describeBody(req.body, deps.registry));
+    const logger = res.locals.logger;
     const server = createMcpServer(deps, {
       apiKey: res.locals.apiKey,
       owner: res.locals.keyFingerprint,
+      requestId: res.locals.requestId,
+      logger,
       onToolCall: (report) => {
         res.locals.toolOutcome = report.outcome;
-        if (report.outcome === 'internal_error') deps.logger.error({ err: report.error, tool: report.tool }, 'tool failed');
+        deps.onToolCall?.(report);
+        if (report.outcome === 'internal_error') logger.error({ err: report.error, tool: report.tool }, 'tool failed');
       },
     });
     const transport = new StreamableHTTPServerTransport({
@@ -60,7 +64,7 @@ export function mcpPost(deps: McpServerDeps): RequestHandler {
       await server.connect(transport);
       await transport.handleRequest(req, res, req.body);
     } catch (error) {
-      deps.logger.error({ err: error }, 'mcp request failed');
+      logger.error({ err: error }, 'mcp request failed');
       if (!res.headersSent) sendJsonRpcError(res, 500, -32603, 'Internal error while handling the MCP request.');
     }
   };

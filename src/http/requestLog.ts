@@ -1,12 +1,13 @@
 import type { RequestHandler } from 'express';
-import type { Logger } from '../logger.js';
 
 /**
  * One log line per request, written when the response is done: method, path, JSON-RPC method,
- * tool, status and duration. Headers, query strings and bodies are never logged.
+ * tool, status and duration, with the request id bound in by requestContext. Headers, query
+ * strings and bodies are never logged.
  */
-export function requestLog(logger: Logger): RequestHandler {
+export function requestLog(): RequestHandler {
   return (req, res, next) => {
+    const logger = res.locals.logger;
     const started = performance.now();
     let logged = false;
     const done = () => {

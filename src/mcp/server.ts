@@ -24,6 +24,9 @@ export interface McpRequestScope {
   /** Fingerprint of that key: what per-key limits and cancellation match on. */
   readonly owner: string | undefined;
   readonly onToolCall?: (report: ToolCallReport) => void;
+  /** The request's id and logger (bound to that id); the shared logger when absent. */
+  readonly requestId?: string;
+  readonly logger?: Logger;
 }
 
 const INSTRUCTIONS =
@@ -68,8 +71,9 @@ export function createMcpServer(deps: McpServerDeps, scope: McpRequestScope): Se
           owner: scope.owner,
           signal: call.signal,
           flux: deps.flux,
-          logger: deps.logger,
+          logger: scope.logger ?? deps.logger,
           waits: deps.waits,
+          requestId: scope.requestId,
           ...(progress ? { progress } : {}),
         },
         scope.onToolCall,

@@ -1,6 +1,6 @@
 import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
-import type { FluxClient } from '../flux/client.js';
+import type { FluxCallOptions, FluxClient } from '../flux/client.js';
 import type { Logger } from '../logger.js';
 import type { WaitSlots } from './waitSlots.js';
 
@@ -27,6 +27,13 @@ export interface ToolContext {
   readonly waits: WaitSupport;
   /** Present when the client sent a progressToken with the call. */
   readonly progress?: ProgressReporter;
+  /** Id of the request this call came in, for logs and the upstream `x-request-id`. */
+  readonly requestId?: string;
+}
+
+/** Options for one Flux API call made on behalf of this tool call. */
+export function fluxCallOptions(context: ToolContext, signal: AbortSignal, deadline?: number): FluxCallOptions {
+  return { apiKey: context.apiKey, signal, deadline, requestId: context.requestId, logger: context.logger };
 }
 
 /** A successful answer: the structured result and a short readable summary of the same content. */

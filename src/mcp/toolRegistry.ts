@@ -9,6 +9,7 @@ export type ToolOutcome = 'ok' | 'invalid_input' | 'upstream_error' | 'internal_
 export interface ToolCallReport {
   readonly tool: string;
   readonly outcome: ToolOutcome;
+  readonly durationMs: number;
   readonly error?: unknown;
 }
 
@@ -81,23 +82,26 @@ export class ToolRegistry {
     context: ToolContext,
     report?: (report: ToolCallReport) => void,
   ): Promise<CallToolResult> {
+    const started = performance.now();
+    const done = (outcome: ToolOutcome, error?: unknown) =>
+      report?.({ tool: tool.name, outcome, durationMs: performance.now() - started, ...(error === undefined ? {} : { error }) });
     if (elementCount(args, MAX_TOOL_INPUT_ELEMENTS) > MAX_TOOL_INPUT_ELEMENTS) {
-      report?.({ tool: tool.name, outcome: 'invalid_input' });
+      done('invalid_input');
       return errorResult(
         `Invalid arguments for ${tool.name}: they hold more than ${MAX_TOOL_INPUT_ELEMENTS} values in all. Send only the documented arguments.`,
       );
     }
     const parsed = tool.inputSchema.safeParse(args ?? {});
     if (!parsed.success) {
-      report?.({ tool: tool.name, outcome: 'invalid_input' });
+      done('invalid_input');
       return errorResult(invalidArgumentsSentence(tool.name, parsed.error));
     }
     try {
       const answer = await tool.handler(parsed.data, context);
-      report?.({ tool: tool.name, outcome: 'ok' });
+      done('ok');
       return successResult(answer);
     } catch (error) {
-      report?.({ tool: tool.name, outcome: error instanceof FluxApiError ? 'upstream_error' : 'internal_error', error });
+      done(error instanceof FluxApiError ? 'upstream_error' : 'internal_error', error);
       return errorResult(failureSentence(tool.name, error));
     }
   }

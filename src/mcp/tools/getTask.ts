@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { normaliseTask, taskSchema } from '../../flux/task.js';
-import { defineTool } from '../toolDefinition.js';
+import { defineTool, fluxCallOptions } from '../toolDefinition.js';
 import { MAX_WAIT_SECONDS, waitForSettled } from '../waitForSettled.js';
 import { readOnlyAnnotations } from './annotations.js';
 import { taskIdSchema, waitSecondsSchema } from './taskInput.js';
@@ -34,9 +34,8 @@ export const getTaskTool = defineTool({
   }),
   annotations: readOnlyAnnotations('Get Flux task'),
   async handler({ task_id, wait_seconds }, context) {
-    const { apiKey, flux } = context;
     const { tasks, waitedSeconds } = await waitForSettled(context, wait_seconds, async (signal, deadline) => {
-      const record = await flux.retrieveTask(task_id, { apiKey, signal, deadline });
+      const record = await context.flux.retrieveTask(task_id, fluxCallOptions(context, signal, deadline));
       return [normaliseTask(task_id, record)];
     });
     const task = tasks[0]!;

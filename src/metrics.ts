@@ -1,0 +1,114 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Gauges read at scrape time, from the parts of the service that own the numbers. */
+export interface MetricSources {
+  readonly activeWaits: () => number;
+  readonly upstreamInFlight: () => number;
+}
+
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 45, 60];
+const KNOWN_ROUTES = new Set(['/mcp', '/healthz', '/readyz', '/metrics']);
+const KNOWN_METHODS = new Set(['GET', 'POST', 'DELETE', 'OPTIONS', 'HEAD']);
+
+/**
+ * The service's Prometheus metrics, in a registry of its own. Every label has a small, fixed set
+ * of values (routes, methods, status codes, tool names, outcomes, attempt numbers): never a key,
+ * a task id, an IP or anything else a caller chooses.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #httpRequests: Counter<'route' | 'method' | 'status'>;
+  readonly #httpInFlight: Gauge;
+  readonly #toolCalls: Counter<'tool' | 'outcome'>;
+  readonly #toolDuration: Histogram<'tool' | 'outcome'>;
+  readonly #upstreamAttempts: Counter<'action' | 'outcome' | 'attempt'>;
+  readonly #upstreamDuration: Histogram<'action' | 'outcome'>;
+  readonly #rateLimited: Counter<'limiter'>;
+
+  constructor(sources: MetricSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.#httpRequests = new Counter({
+      name: 'flux_mcp_http_requests_total',
+      help: 'HTTP requests answered, by route, method and status code.',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+    });
+    this.#httpInFlight = new Gauge({ name: 'flux_mcp_http_requests_in_flight', help: 'HTTP requests being answered now.', registers });
+    this.#toolCalls = new Counter({
+      name: 'flux_mcp_tool_calls_total',
+      help: 'Tool calls, by tool and outcome (ok, invalid_input, upstream_error, internal_error).',
+      labelNames: ['tool', 'outcome'],
+      registers,
+    });
+    this.#toolDuration = new Histogram({
+      name: 'flux_mcp_tool_call_duration_seconds',
+      help: 'Time to answer a tool call, waits included, by tool and outcome.',
+      labelNames: ['tool', 'outcome'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.#upstreamAttempts = new Counter({
+      name: 'flux_mcp_upstream_requests_total',
+      help: 'Requests to the Flux API, by action, outcome (ok or the failure kind) and attempt number.',
+      labelNames: ['action', 'outcome', 'attempt'],
+      registers,
+    });
+    this.#upstreamDuration = new Histogram({
+      name: 'flux_mcp_upstream_request_duration_seconds',
+      help: 'Time of one request to the Flux API, by action and outcome.',
+      labelNames: ['action', 'outcome'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.#rateLimited = new Counter({
+      name: 'flux_mcp_rate_limited_total',
+      help: 'Requests refused by a rate limit, by limiter (key or ip).',
+      labelNames: ['limiter'],
+      registers,
+    });
+    new Gauge({
+      name: 'flux_mcp_active_waits',
+      help: 'Tool calls now waiting for tasks to settle (wait_seconds > 0).',
+      registers,
+      collect() {
+        this.set(sources.activeWaits());
+      },
+    });
+    new Gauge({
+      name: 'flux_mcp_upstream_in_flight',
+      help: 'Requests to the Flux API in flight now.',
+      registers,
+      collect() {
+        this.set(sources.upstreamInFlight());
+      },
+    });
+  }
+
+  httpStarted(): void {
+    this.#httpInFlight.inc();
+  }
+
+  httpFinished(path: string, method: string, status: number): void {
+    this.#httpInFlight.dec();
+    this.#httpRequests.inc({
+      route: KNOWN_ROUTES.has(path) ? path : 'other',
+      method: KNOWN_METHODS.has(method) ? method : 'other',
+      status: String(status),
+    });
+  }
+
+  toolCalled(tool: string, outcome: string, durationMs: number): void {
+    this.#toolCalls.inc({ tool, outcome });
+    this.#toolDuration.observe({ tool, outcome }, durationMs / 1000);
+  }
+
+  upstreamAttempted(action: string, outcome: string, attempt: number, durationMs: number): void {
+    this.#upstreamAttempts.inc({ action, outcome, attempt: String(attempt) });
+    this.#upstreamDuration.observe({ action, outcome }, durationMs / 1000);
+  }
+
+  rateLimited(limiter: 'key' | 'ip'): void {
+    this.#rateLimited.inc({ limiter });
+  }
+}
