@@ -9,10 +9,12 @@ export interface Setting<T> {
   readonly default: string;
   readonly description: string;
   readonly parse: z.ZodType<T, string>;
+  /** A secret's value is never repeated in an error message. */
+  readonly secret?: boolean;
 }
 
-function setting<T>(env: string, defaultValue: string, description: string, parse: z.ZodType<T, string>): Setting<T> {
-  return { env, default: defaultValue, description, parse };
+function setting<T>(env: string, defaultValue: string, description: string, parse: z.ZodType<T, string>, secret = false): Setting<T> {
+  return { env, default: defaultValue, description, parse, secret };
 }
 
 const wholeNumber = (min: number, max: number) =>
@@ -79,6 +81,21 @@ const allowedOrigin = z.string().transform((text, ctx) => {
   ctx.addIssue({ code: 'custom', message: 'must list origins such as https://app.example.com (scheme, host, optional port), or *' });
   return z.NEVER;
 });
+
+const metricsPort = z
+  .string()
+  .transform((text) => text.toLowerCase())
+  .pipe(
+    z.union([
+      z.enum(['main', 'off']),
+      z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(1).max(65535)),
+    ], 'must be main, off, or a port number from 1 to 65535'),
+  );
+
+const optionalKey = z
+  .string()
+  .regex(/^[\x21-\x7e]{0,1024}$/, 'must be an API key: visible ASCII characters without spaces')
+  .transform((text) => (text === '' ? undefined : text));
 
 const hostName = z
   .string()
@@ -171,6 +188,31 @@ export const SETTINGS = {
     'Seconds requests in flight may take to finish after SIGTERM/SIGINT before they are cut.',
     seconds(0, 600),
   ),
+  shutdownDelaySeconds: setting(
+    'SHUTDOWN_DELAY',
+    '0',
+    'Seconds between SIGTERM/SIGINT and closing the listener, during which `/readyz` answers 503 so load balancers stop sending traffic (5 in the Kubernetes manifests).',
+    seconds(0, 120),
+  ),
+  metricsPort: setting(
+    'METRICS_PORT',
+    'main',
+    'Where Prometheus metrics are served: `main` (at `/metrics` on `PORT`), `off`, or a port of their own on `HOST` (the Docker image uses 9464, which compose does not publish).',
+    metricsPort,
+  ),
+  sandbox: setting(
+    'FLUX_SANDBOX',
+    'false',
+    'Demo only: when true, a local sandbox Flux API with sample tasks answers instead of AceDataCloud (`npm run demo` sets it). Logged as a loud warning.',
+    flag,
+  ),
+  apiToken: setting(
+    'ACEDATACLOUD_API_TOKEN',
+    '',
+    'Stdio mode only (`--stdio`): the AceDataCloud API key to use. The HTTP service never reads it: there each request brings its own key.',
+    optionalKey,
+    true,
+  ),
   logLevel: setting('LOG_LEVEL', 'info', `Log level: ${LOG_LEVELS.join(', ')}.`, z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`)),
 } as const;
 
@@ -194,7 +236,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const parsed = spec.parse.safeParse(text);
     if (!parsed.success) {
       const reason = parsed.error.issues[0]?.message ?? 'is not valid';
-      throw new ConfigError(`${spec.env} ${reason} (got ${JSON.stringify(text.slice(0, 80))})`);
+      const got = spec.secret ? '' : ` (got ${JSON.stringify(text.slice(0, 80))})`;
+      throw new ConfigError(`${spec.env} ${reason}${got}`);
     }
     values[key] = parsed.data;
   }

@@ -1,22 +1,41 @@
 #!/usr/bin/env node
+import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { demoBanner } from './sandbox/demoBanner.js';
 import { startService } from './service.js';
+import { runStdio, StartupError } from './stdio.js';
+import { VERSION } from './version.js';
+
+const USAGE = `flux-mcp ${VERSION}: an MCP service for checking Flux image-generation tasks on AceDataCloud.
+
+Usage:
+  flux-mcp             serve MCP over Streamable HTTP at http://HOST:PORT/mcp; each request
+                       brings its own key as "Authorization: Bearer <key>"
+  flux-mcp --stdio     serve MCP over stdin/stdout for one local client; the key comes from
+                       ACEDATACLOUD_API_TOKEN; logs go to stderr
+  flux-mcp --help      show this help
+  flux-mcp --version   show the version
+
+Configuration comes from environment variables (PORT, HOST, ACEDATACLOUD_API_BASE_URL,
+LOG_LEVEL, ...); see the README for the full table.`;
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`flux-mcp: ${message}\n`);
+  process.exit(code);
+}
 
 function readConfig(): Config {
   try {
     return loadConfig(process.env);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`flux-mcp: invalid configuration: ${error.message}\n`);
-      process.exit(1);
-    }
+    if (error instanceof ConfigError) fail(`invalid configuration: ${error.message}`);
     throw error;
   }
 }
 
-async function main(): Promise<void> {
-  const config = readConfig();
+async function serveHttp(config: Config): Promise<void> {
   const service = await startService(config);
+  if (service.sandbox) process.stderr.write(demoBanner(`${service.url}/mcp`, service.sandbox.tasks));
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -25,8 +44,11 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
-    service.logger.info({ signal, drain_seconds: config.shutdownTimeoutSeconds }, 'shutting down: draining requests in flight');
-    await service.close(config.shutdownTimeoutSeconds * 1000);
+    service.logger.info(
+      { signal, delay_seconds: config.shutdownDelaySeconds, drain_seconds: config.shutdownTimeoutSeconds },
+      'shutting down: readiness off, then draining requests in flight',
+    );
+    await service.close();
     service.logger.info('stopped');
     service.logger.flush();
     process.exit(0);
@@ -35,7 +57,34 @@ async function main(): Promise<void> {
   process.on('SIGINT', (signal) => void shutdown(signal));
 }
 
+async function main(): Promise<void> {
+  let flags: { help?: boolean; version?: boolean; stdio?: boolean };
+  try {
+    flags = parseArgs({
+      options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' }, stdio: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    fail(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`, 2);
+  }
+  if (flags.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (flags.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  const config = readConfig();
+  if (flags.stdio) {
+    await runStdio(config);
+    process.exit(0);
+  }
+  await serveHttp(config);
+}
+
 main().catch((error: unknown) => {
-  process.stderr.write(`flux-mcp: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+  if (error instanceof StartupError) fail(error.message);
+  fail(`failed to start: ${error instanceof Error ? error.message : String(error)}`);
 });

@@ -1,26 +1,28 @@
-import { setMaxListeners } from 'node:events';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
-import { FluxClient } from './flux/client.js';
-import { createApp } from './http/app.js';
+import { createCore, type Core } from './core.js';
+import { createApp, createMetricsApp } from './http/app.js';
+import type { Readiness } from './http/health.js';
 import { resolveHostOriginPolicy } from './http/hostOrigin.js';
+import { listen, type RunningHttpServer } from './http/listen.js';
 import type { RateLimitOptions } from './http/rateLimit.js';
-import { listen } from './http/listen.js';
 import { createLogger, type Logger } from './logger.js';
-import { InFlightCalls } from './mcp/inFlightCalls.js';
-import { TOOLS } from './mcp/tools/index.js';
-import { ToolRegistry } from './mcp/toolRegistry.js';
-import { WaitSlots } from './mcp/waitSlots.js';
+import { Metrics } from './metrics.js';
 
 export interface RunningService {
   /** Base URL, e.g. http://127.0.0.1:3000; the MCP endpoint is `${url}/mcp`. */
   readonly url: string;
+  /** Where /metrics is served, when metrics are on. */
+  readonly metricsUrl: string | undefined;
   readonly logger: Logger;
+  /** Present in sandbox mode: the sample tasks (their key is DEMO_KEY). */
+  readonly sandbox: Core['sandbox'];
   /**
-   * Ends waits early, drains requests in flight (up to `drainMs`), then releases the upstream
-   * connection pool.
+   * Shuts down: /readyz turns 503, and after `delayMs` the listener closes, waits answer with what
+   * they have, requests in flight get up to `drainMs` to finish, and the upstream pool is released.
+   * Both default to the configuration (SHUTDOWN_DELAY, SHUTDOWN_TIMEOUT).
    */
-  close(drainMs?: number): Promise<void>;
+  close(drainMs?: number, delayMs?: number): Promise<void>;
 }
 
 export interface ServiceOptions {
@@ -30,28 +32,26 @@ export interface ServiceOptions {
   readonly rateLimitStore?: RateLimitOptions['store'];
 }
 
-/** Builds the whole service from a validated configuration and starts listening. */
+/** Builds the whole HTTP service from a validated configuration and starts listening. */
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
   const logger = createLogger(config.logLevel, options.logDestination);
-  const flux = new FluxClient({
-    baseUrl: config.fluxBaseUrl,
-    timeoutMs: config.fluxRequestTimeoutSeconds * 1000,
-    totalTimeoutMs: config.fluxTotalTimeoutSeconds * 1000,
-    maxConcurrency: config.fluxMaxConcurrency,
-    logger,
+  let core: Core | undefined;
+  const metrics = new Metrics({
+    activeWaits: () => core?.waits.slots.active ?? 0,
+    upstreamInFlight: () => core?.flux.inFlight ?? 0,
   });
-  const registry = new ToolRegistry(TOOLS);
-  const stopping = new AbortController();
-  // Every waiting call listens to this one signal; thousands of listeners are expected.
-  setMaxListeners(0, stopping.signal);
-  const waits = { slots: new WaitSlots(config.waitMaxPerKey, config.waitMaxTotal), stopping: stopping.signal };
+  core = await createCore(config, logger, (attempt) =>
+    metrics.upstreamAttempted(attempt.action, attempt.outcome, attempt.attempt, attempt.durationMs),
+  );
+  const readiness: Readiness = { draining: false };
   const hostOrigin = resolveHostOriginPolicy(config.host, config.allowedHosts, config.allowedOrigins);
   const app = createApp(
-    { logger, flux, registry, waits, inFlight: new InFlightCalls() },
+    { ...core, metrics, readiness },
     {
       hostOrigin,
       anonymousDiscovery: config.anonymousDiscovery,
       trustProxy: config.trustProxy,
+      serveMetrics: config.metricsPort === 'main',
       rateLimit: {
         perKeyPerMinute: config.rateLimitPerMinute,
         anonymousPerMinute: config.rateLimitAnonymousPerMinute,
@@ -60,19 +60,33 @@ export async function startService(config: Config, options: ServiceOptions = {})
     },
   );
   const http = await listen(app, config.host, config.port);
-  logger.info({ url: `${http.url}/mcp`, flux_api: config.fluxBaseUrl }, 'flux-mcp listening');
+  let metricsServer: RunningHttpServer | undefined;
+  if (typeof config.metricsPort === 'number') metricsServer = await listen(createMetricsApp(metrics), config.host, config.metricsPort);
+  const metricsUrl = metricsServer ? `${metricsServer.url}/metrics` : config.metricsPort === 'main' ? `${http.url}/metrics` : undefined;
+
+  logger.info({ url: `${http.url}/mcp`, metrics: metricsUrl ?? 'off', flux_api: core.sandbox?.url ?? config.fluxBaseUrl }, 'flux-mcp listening');
   if (hostOrigin.allowedHosts === undefined) {
     logger.warn('MCP_ALLOWED_HOSTS is empty on a non-loopback address: any Host header is accepted; list your public host names');
   }
   if (config.anonymousDiscovery) logger.warn('MCP_ANONYMOUS_DISCOVERY is on: initialize and tools/list work without a key');
+
+  const running = core;
+  let closing: Promise<void> | undefined;
   return {
     url: http.url,
+    metricsUrl,
     logger,
-    async close(drainMs = 10_000) {
-      // Waiting calls answer now with what they have, so they finish inside the drain.
-      stopping.abort();
-      await http.close(drainMs);
-      await flux.close();
+    sandbox: running.sandbox,
+    close(drainMs = config.shutdownTimeoutSeconds * 1000, delayMs = config.shutdownDelaySeconds * 1000) {
+      closing ??= (async () => {
+        readiness.draining = true;
+        if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+        // Waiting calls answer now with what they have, so they finish inside the drain.
+        running.stopWaits();
+        await Promise.all([http.close(drainMs), metricsServer?.close(drainMs)]);
+        await running.close();
+      })();
+      return closing;
     },
   };
 }

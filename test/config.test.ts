@@ -21,6 +21,10 @@ describe('configuration from the environment', () => {
       rateLimitAnonymousPerMinute: 60,
       trustProxy: 0,
       shutdownTimeoutSeconds: 10,
+      shutdownDelaySeconds: 0,
+      metricsPort: 'main',
+      sandbox: false,
+      apiToken: undefined,
       logLevel: 'info',
     });
   });
@@ -55,6 +59,8 @@ describe('configuration from the environment', () => {
     ['MCP_ALLOWED_ORIGINS', 'https://app.example.com/path', /^MCP_ALLOWED_ORIGINS must list origins/],
     ['RATE_LIMIT_PER_MINUTE', '0', /^RATE_LIMIT_PER_MINUTE must be at least 1/],
     ['FLUX_MAX_CONCURRENCY', '-3', /^FLUX_MAX_CONCURRENCY must be a whole number/],
+    ['METRICS_PORT', 'public', /^METRICS_PORT must be main, off, or a port number/],
+    ['FLUX_SANDBOX', 'sometimes', /^FLUX_SANDBOX must be true or false/],
   ];
   for (const [name, value, message] of bad) {
     it(`rejects ${name}=${value} naming the variable`, () => {
@@ -64,6 +70,13 @@ describe('configuration from the environment', () => {
       );
     });
   }
+
+  it('never repeats a secret it refuses', () => {
+    assert.throws(
+      () => loadConfig({ ACEDATACLOUD_API_TOKEN: 'secret value with spaces' }),
+      (error: unknown) => error instanceof ConfigError && /^ACEDATACLOUD_API_TOKEN must be an API key/.test(error.message) && !error.message.includes('secret value'),
+    );
+  });
 
   it('reads lists and flags', () => {
     const config = loadConfig({

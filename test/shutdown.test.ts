@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FluxSandbox } from '../src/sandbox/fluxSandbox.js';
-import { postRaw } from './helpers/harness.js';
+import { postRaw, toolCallBody } from './helpers/harness.js';
 import { spawnService } from './helpers/process.js';
 
 const KEY = 'key-shutdown-0001';
 
-function callFor(taskId: string) {
-  return JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'flux_get_task', arguments: { task_id: taskId } } });
-}
+const callFor = (taskId: string) => toolCallBody('flux_get_task', { task_id: taskId });
 
 describe('graceful shutdown', () => {
   let sandbox: FluxSandbox;

@@ -91,6 +91,16 @@ export async function postRaw(
   return { status: response.status, headers: response.headers, text, json };
 }
 
+/** A raw JSON-RPC tools/call body, with a progress token when one is given. */
+export function toolCallBody(name: string, args: Record<string, unknown>, progressToken?: string): string {
+  return JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'tools/call',
+    params: { name, arguments: args, ...(progressToken ? { _meta: { progressToken } } : {}) },
+  });
+}
+
 export const INITIALIZE = {
   jsonrpc: '2.0',
   id: 1,

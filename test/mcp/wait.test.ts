@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
-import { callTool, connectClient, postRaw, startHarness, textOf, type HarnessOptions } from '../helpers/harness.js';
+import { callTool, connectClient, postRaw, startHarness, textOf, toolCallBody, type HarnessOptions } from '../helpers/harness.js';
 
 const KEY = 'key-wait-tests-0001';
 
@@ -17,15 +17,6 @@ async function withHarness<T>(run: (h: Awaited<ReturnType<typeof startHarness>>)
   } finally {
     await harness.close();
   }
-}
-
-function callBody(name: string, args: Record<string, unknown>, progressToken?: string) {
-  return JSON.stringify({
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'tools/call',
-    params: { name, arguments: args, ...(progressToken ? { _meta: { progressToken } } : {}) },
-  });
 }
 
 describe('waiting for tasks to settle', { concurrency: true }, () => {
@@ -124,12 +115,12 @@ describe('waiting for tasks to settle', { concurrency: true }, () => {
     await withHarness(async (harness) => {
       const id = harness.sandbox.addTask(KEY, { settleAfterMs: 1_200 });
       const auth = { authorization: `Bearer ${KEY}` };
-      const plain = await postRaw(harness.mcpUrl, callBody('flux_get_task', { task_id: id, wait_seconds: 5 }), auth);
+      const plain = await postRaw(harness.mcpUrl, toolCallBody('flux_get_task', { task_id: id, wait_seconds: 5 }), auth);
       assert.match(plain.headers.get('content-type') ?? '', /^application\/json/);
       assert.equal((plain.json as { result: { structuredContent: TaskResult } }).result.structuredContent.result.status, 'succeeded');
 
       const other = harness.sandbox.addTask(KEY, { settleAfterMs: 1_200 });
-      const streamed = await postRaw(harness.mcpUrl, callBody('flux_get_task', { task_id: other, wait_seconds: 5 }, 'tok-1'), auth);
+      const streamed = await postRaw(harness.mcpUrl, toolCallBody('flux_get_task', { task_id: other, wait_seconds: 5 }, 'tok-1'), auth);
       assert.match(streamed.headers.get('content-type') ?? '', /^text\/event-stream/);
       const events = streamed.text
         .split('\n')
@@ -167,7 +158,7 @@ describe('waiting for tasks to settle', { concurrency: true }, () => {
       const request = fetch(harness.mcpUrl, {
         method: 'POST',
         headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-        body: callBody('flux_get_task', { task_id: id, wait_seconds: 40 }),
+        body: toolCallBody('flux_get_task', { task_id: id, wait_seconds: 40 }),
         signal: controller.signal,
       });
       await new Promise((resolve) => setTimeout(resolve, 1_500));

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { DEMO_KEY } from '../src/sandbox/demoSeed.js';
+import { callTool, connectClient, startHarness } from './helpers/harness.js';
+import { spawnService, type ServiceProcess } from './helpers/process.js';
+
+type BatchResult = { result: { tasks: { task_id: string; status: string; images: { url: string }[] }[] } };
+
+describe('demo mode (npm run demo)', () => {
+  let demo: ServiceProcess;
+  let client: Client;
+
+  before(async () => {
+    // What `npm run demo` runs: the service with FLUX_SANDBOX on.
+    demo = await spawnService({ FLUX_SANDBOX: 'true' });
+    client = await connectClient(new URL('/mcp', demo.url), DEMO_KEY);
+  });
+  after(async () => {
+    await client.close();
+    demo.child.kill('SIGTERM');
+    await demo.exited;
+  });
+
+  it('prints the endpoint, the demo key, the sample tasks, a client config and two curl commands', () => {
+    const output = demo.output();
+    assert.ok(output.includes(`MCP endpoint   ${demo.url}/mcp`));
+    assert.ok(output.includes(`Demo API key   ${DEMO_KEY}`));
+    for (const label of ['succeeded, 2 images', 'pending (stays pending)', 'settles about 20 s after start', 'failed']) {
+      assert.ok(output.includes(label), label);
+    }
+    const config = /Client config[^\n]*\n(\{[\s\S]*?\n\})\n/.exec(output)?.[1];
+    assert.deepEqual(JSON.parse(config!), {
+      mcpServers: { 'flux-demo': { url: `${demo.url}/mcp`, headers: { Authorization: `Bearer ${DEMO_KEY}` } } },
+    });
+    assert.equal(output.match(/curl -s /g)?.length, 2);
+  });
+
+  it('logs a loud warning that it is a sandbox', () => {
+    assert.match(demo.output(), /"level":"warn".*SANDBOX MODE \(FLUX_SANDBOX\)/);
+  });
+
+  it('answers the sample tasks through a real MCP client, every state included', async () => {
+    const ids = [...demo.output().matchAll(/^ {2}.+? {2,}([0-9a-f-]{36})$/gm)].map((match) => match[1]!);
+    assert.equal(ids.length, 5);
+    const result = await callTool(client, 'flux_get_tasks_batch', { task_ids: ids });
+    const tasks = (result.structuredContent as BatchResult).result.tasks;
+    assert.deepEqual(
+      tasks.map((task) => task.status),
+      ['succeeded', 'succeeded', 'pending', 'pending', 'failed'],
+    );
+    // The sample images are served by the sandbox itself, so they open in a browser.
+    const image = await fetch(tasks[0]!.images[0]!.url);
+    assert.equal(image.headers.get('content-type'), 'image/png');
+  });
+
+  it('accepts only the demo key', async () => {
+    const stranger = await connectClient(new URL('/mcp', demo.url), 'some-other-key');
+    try {
+      const result = await callTool(stranger, 'flux_get_task', { task_id: 'x' });
+      assert.equal(result.isError, true);
+    } finally {
+      await stranger.close();
+    }
+  });
+});
+
+describe('sandbox mode is never on by accident', () => {
+  it('is off unless FLUX_SANDBOX says otherwise', async () => {
+    const harness = await startHarness();
+    try {
+      assert.equal(harness.service.sandbox, undefined);
+      assert.ok(!harness.logs.text.includes('SANDBOX MODE'));
+    } finally {
+      await harness.close();
+    }
+  });
+});

@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { FluxSandbox } from '../src/sandbox/fluxSandbox.js';
+import { VERSION } from '../src/version.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const KEY = 'key-stdio-tests-0001';
+const ENTRY = ['--import', 'tsx', 'src/index.ts'];
+
+function run(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [...ENTRY, ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 20_000 });
+}
+
+describe('command line', () => {
+  it('--help explains the modes', () => {
+    const help = run(['--help']);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /flux-mcp --stdio/);
+    assert.match(help.stdout, /ACEDATACLOUD_API_TOKEN/);
+  });
+
+  it('--version prints the version', () => {
+    const version = run(['--version']);
+    assert.equal(version.status, 0);
+    assert.equal(version.stdout.trim(), VERSION);
+  });
+
+  it('refuses an unknown flag with the usage and exit code 2', () => {
+    const wrong = run(['--sdtio']);
+    assert.equal(wrong.status, 2);
+    assert.match(wrong.stderr, /Unknown option '--sdtio'/);
+    assert.match(wrong.stderr, /Usage:/);
+  });
+
+  it('--stdio without ACEDATACLOUD_API_TOKEN stops at once with a clear line', () => {
+    const env = { ...process.env };
+    delete env.ACEDATACLOUD_API_TOKEN;
+    const missing = spawnSync(process.execPath, [...ENTRY, '--stdio'], { cwd: ROOT, env, encoding: 'utf8', timeout: 20_000 });
+    assert.equal(missing.status, 1);
+    assert.equal(missing.stdout, '');
+    assert.match(missing.stderr, /^flux-mcp: ACEDATACLOUD_API_TOKEN is not set: stdio mode needs your AceDataCloud API key/);
+  });
+});
+
+describe('stdio mode, driven by the SDK stdio client', () => {
+  let sandbox: FluxSandbox;
+  let client: Client;
+  let transport: StdioClientTransport;
+  let stderr = '';
+
+  before(async () => {
+    sandbox = await FluxSandbox.start();
+    sandbox.addKey(KEY);
+    transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [...ENTRY, '--stdio'],
+      cwd: ROOT,
+      env: { ...(process.env as Record<string, string>), ACEDATACLOUD_API_TOKEN: KEY, ACEDATACLOUD_API_BASE_URL: sandbox.url, LOG_LEVEL: 'debug' },
+      stderr: 'pipe',
+    });
+    transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    client = new Client({ name: 'stdio-tests', version: '1.0.0' });
+    await client.connect(transport);
+  });
+  after(async () => {
+    await client.close();
+    await sandbox.close();
+  });
+
+  it('serves the same tools as the HTTP endpoint', async () => {
+    const { tools } = await client.listTools();
+    assert.deepEqual(
+      tools.map((tool) => tool.name),
+      ['flux_get_task', 'flux_get_tasks_batch'],
+    );
+  });
+
+  it('calls the Flux API with the key from ACEDATACLOUD_API_TOKEN', async () => {
+    const id = sandbox.addTask(KEY, { images: 1 });
+    const result = await client.callTool({ name: 'flux_get_task', arguments: { task_id: id } });
+    assert.equal((result.structuredContent as { result: { status: string } }).result.status, 'succeeded');
+    assert.equal(sandbox.taskRequests().at(-1)?.headers.authorization, `Bearer ${KEY}`);
+  });
+
+  it('waits with progress over stdio too', async () => {
+    const id = sandbox.addTask(KEY, { settleAfterMs: 1_200 });
+    const seen: number[] = [];
+    const result = await client.callTool({ name: 'flux_get_task', arguments: { task_id: id, wait_seconds: 5 } }, undefined, {
+      onprogress: (progress) => seen.push(progress.progress),
+    });
+    assert.equal((result.structuredContent as { result: { status: string } }).result.status, 'succeeded');
+    assert.ok(seen.length >= 2);
+  });
+
+  it('logs on stderr only, and never the key', async () => {
+    // The client would have failed on any non-JSON-RPC line on stdout; the logs went to stderr.
+    assert.match(stderr, /"msg":"flux-mcp serving MCP over stdio"/);
+    assert.match(stderr, /"msg":"flux api call"/);
+    assert.ok(!stderr.includes(KEY));
+  });
+});
