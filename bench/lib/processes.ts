@@ -1,0 +1,74 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+export interface BenchProcess<Info> {
+  readonly child: ChildProcess;
+  readonly info: Info;
+  /** Resident set size now, in bytes. */
+  rss(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a process and waits for the first stdout line that parses as JSON and passes `accept`;
+ * later output is discarded (but still read, so the process never blocks on a full pipe).
+ */
+export async function startProcess<Info>(
+  args: string[],
+  env: Record<string, string>,
+  accept: (value: unknown) => value is Info,
+  nodeOptions: string[] = [],
+): Promise<BenchProcess<Info>> {
+  const child = spawn(process.execPath, [...nodeOptions, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4_000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const info = await new Promise<Info>((resolve, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start: ${stderr}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) !== -1) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        try {
+          const value: unknown = JSON.parse(line);
+          if (accept(value)) {
+            clearTimeout(timer);
+            // From now on the output is only drained, not parsed: it must not cost the benchmark CPU.
+            child.stdout!.off('data', onData);
+            child.stdout!.resume();
+            resolve(value);
+            return;
+          }
+        } catch {
+          // not a JSON line
+        }
+      }
+      if (buffer.length > 100_000) buffer = '';
+    };
+    child.stdout!.on('data', onData);
+    void exited.then(() => reject(new Error(`${args.join(' ')} exited: ${stderr}`)));
+  });
+  return {
+    child,
+    info,
+    rss() {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
