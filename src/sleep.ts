@@ -1,5 +1,6 @@
 /** Waits `ms`; resolves false instead, at once, if `signal` aborts first. */
-export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  if (!signal) return new Promise((resolve) => setTimeout(() => resolve(true), ms));
   if (signal.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
     const timer = setTimeout(() => {

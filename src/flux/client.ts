@@ -60,10 +60,8 @@ export interface FluxCallOptions {
   readonly signal?: AbortSignal;
   /** An earlier end for this call than the client's total timeout, as a `performance.now()` time. */
   readonly deadline?: number;
-  /** The MCP request's id: sent upstream as `x-request-id`. */
+  /** The MCP request's id: sent upstream as `x-request-id` and written into log lines. */
   readonly requestId?: string;
-  /** The request's logger, so upstream log lines carry its request id. */
-  readonly logger?: Logger;
 }
 
 const TASKS_PATH = '/flux/tasks';
@@ -196,35 +194,28 @@ export class FluxClient {
     await this.#pool.close();
   }
 
-  /** One read, retried while that can help and time allows; throws a FluxApiError otherwise. */
+  /**
+   * One read, retried while that can help and time allows; throws a FluxApiError otherwise.
+   * The caller's signal goes straight to the connection pool, and time limits are the pool's own
+   * per-request timeouts, so a call costs no extra AbortController or timer.
+   */
   async #postTasks(payload: Record<string, unknown>, options: FluxCallOptions): Promise<unknown> {
     const { signal } = options;
     if (signal?.aborted) throw abortedFailure();
-    const started = performance.now();
-    const deadline = Math.min(started + this.#totalTimeoutMs, options.deadline ?? Infinity);
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), deadline - started);
-    const onCallerAbort = () => controller.abort();
-    signal?.addEventListener('abort', onCallerAbort, { once: true });
-    const stopped = () => (signal?.aborted ? abortedFailure() : timeoutFailure(deadline - started));
-    try {
-      for (let attempt = 1; ; attempt++) {
-        const attemptStarted = performance.now();
-        try {
-          const answer = await this.#attempt(payload, options, controller.signal, deadline);
-          this.#report(options, payload, attempt, 'ok', attemptStarted);
-          return answer;
-        } catch (error) {
-          const failure = error instanceof FluxApiError ? error : controller.signal.aborted ? stopped() : toFailure(error);
-          const delay = this.#retryDelay(failure, attempt, deadline);
-          this.#report(options, payload, attempt, failure.kind, attemptStarted, failure.status, delay);
-          if (delay === undefined) throw failure;
-          if (!(await sleep(delay, controller.signal))) throw stopped();
-        }
+    const deadline = Math.min(performance.now() + this.#totalTimeoutMs, options.deadline ?? Infinity);
+    for (let attempt = 1; ; attempt++) {
+      const attemptStarted = performance.now();
+      try {
+        const answer = await this.#attempt(payload, options, deadline);
+        this.#report(options, payload, attempt, 'ok', attemptStarted);
+        return answer;
+      } catch (error) {
+        const failure = error instanceof FluxApiError ? error : signal?.aborted ? abortedFailure() : toFailure(error);
+        const delay = this.#retryDelay(failure, attempt, deadline);
+        this.#report(options, payload, attempt, failure.kind, attemptStarted, failure.status, delay);
+        if (delay === undefined) throw failure;
+        if (!(await sleep(delay, signal))) throw abortedFailure();
       }
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onCallerAbort);
     }
   }
 
@@ -255,25 +246,30 @@ export class FluxClient {
     const durationMs = performance.now() - started;
     const action = String(payload.action);
     this.#onAttempt?.({ action, outcome, attempt, durationMs });
-    (options.logger ?? this.#logger).debug(
-      { upstream: `POST ${TASKS_PATH}`, action, attempt, outcome, status, retry_in_ms: retryInMs, duration_ms: Math.round(durationMs) },
+    if (!this.#logger.isLevelEnabled('debug')) return;
+    this.#logger.debug(
+      {
+        request_id: options.requestId,
+        upstream: `POST ${TASKS_PATH}`,
+        action,
+        attempt,
+        outcome,
+        status,
+        retry_in_ms: retryInMs,
+        duration_ms: Math.round(durationMs),
+      },
       'flux api call',
     );
   }
 
-  async #attempt(payload: Record<string, unknown>, options: FluxCallOptions, callSignal: AbortSignal, deadline: number): Promise<unknown> {
-    const { apiKey, requestId } = options;
-    const release = await this.#limit.acquire(callSignal);
-    if (!release) throw overloadedFailure();
+  async #attempt(payload: Record<string, unknown>, options: FluxCallOptions, deadline: number): Promise<unknown> {
+    const { apiKey, requestId, signal } = options;
+    const waitMs = deadline - performance.now();
+    if (waitMs <= 0) throw timeoutFailure(this.#totalTimeoutMs);
+    const release = await this.#limit.acquire(signal, waitMs);
+    if (release === 'full') throw overloadedFailure();
+    if (release === 'timeout') throw timeoutFailure(waitMs);
     const attemptMs = Math.max(1, Math.min(this.#timeoutMs, deadline - performance.now()));
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, attemptMs);
-    const onCallAbort = () => controller.abort();
-    callSignal.addEventListener('abort', onCallAbort, { once: true });
     try {
       const response = await this.#pool.request({
         path: this.#pathPrefix + TASKS_PATH,
@@ -285,7 +281,9 @@ export class FluxClient {
           ...(requestId ? { 'x-request-id': requestId } : {}),
         },
         body: JSON.stringify(payload),
-        signal: controller.signal,
+        signal,
+        headersTimeout: attemptMs,
+        bodyTimeout: attemptMs,
       });
       const text = await readCapped(response.body);
       if (text === undefined) {
@@ -304,11 +302,10 @@ export class FluxClient {
       return json;
     } catch (error) {
       if (error instanceof FluxApiError) throw error;
-      if (timedOut && !callSignal.aborted) throw timeoutFailure(attemptMs);
+      const code = isRecord(error) ? error.code : undefined;
+      if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') throw timeoutFailure(attemptMs);
       throw error;
     } finally {
-      clearTimeout(timer);
-      callSignal.removeEventListener('abort', onCallAbort);
       release();
     }
   }

@@ -22,26 +22,36 @@ export class ConcurrencyLimit {
   }
 
   /**
-   * Resolves with a release function once a slot is held; resolves `undefined` at once when the
-   * line is full. Rejects with the signal's reason if it aborts while waiting.
+   * Resolves with a release function once a slot is held; with 'full' at once when the line is
+   * full, or with 'timeout' when no slot freed up within `timeoutMs`. Rejects with the signal's
+   * reason if it aborts while waiting.
    */
-  acquire(signal?: AbortSignal): Promise<(() => void) | undefined> {
+  acquire(signal: AbortSignal | undefined, timeoutMs: number): Promise<(() => void) | 'full' | 'timeout'> {
     if (this.#active < this.#max) {
       this.#active++;
       return Promise.resolve(this.#releaser());
     }
-    if (this.#queue.length >= this.#maxQueue) return Promise.resolve(undefined);
+    if (this.#queue.length >= this.#maxQueue) return Promise.resolve('full');
     return new Promise((resolve, reject) => {
-      const grant = () => {
+      const leave = () => {
+        clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
+        const at = this.#queue.indexOf(grant);
+        if (at !== -1) this.#queue.splice(at, 1);
+      };
+      const grant = () => {
+        leave();
         this.#active++;
         resolve(this.#releaser());
       };
       const onAbort = () => {
-        const at = this.#queue.indexOf(grant);
-        if (at !== -1) this.#queue.splice(at, 1);
+        leave();
         reject(signal?.reason);
       };
+      const timer = setTimeout(() => {
+        leave();
+        resolve('timeout');
+      }, timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#queue.push(grant);
     });

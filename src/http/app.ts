@@ -1,5 +1,4 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
-import helmet from 'helmet';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { McpServerDeps } from '../mcp/server.js';
@@ -15,6 +14,7 @@ import { mcpMethodNotAllowed, mcpPost } from './mcpRoute.js';
 import { metricsRoute } from './metricsRoute.js';
 import { protocolGuard } from './protocolGuard.js';
 import { rateLimits, type RateLimitOptions } from './rateLimit.js';
+import { securityHeaders } from './securityHeaders.js';
 import { requestContext } from './requestContext.js';
 import { requestLog } from './requestLog.js';
 
@@ -39,7 +39,7 @@ const notFound: RequestHandler = (req, res) => {
 
 function lastResort(logger: Logger): ErrorRequestHandler {
   return (error, _req, res, _next) => {
-    (res.locals.logger ?? logger).error({ err: error }, 'unhandled request error');
+    logger.error({ err: error, request_id: res.locals.requestId }, 'unhandled request error');
     if (res.headersSent) {
       res.destroy();
       return;
@@ -59,7 +59,7 @@ function baseApp(): Express {
 export function createApp(deps: AppDeps, options: AppOptions): Express {
   const app = baseApp();
   app.set('trust proxy', options.trustProxy);
-  app.use(requestContext(deps.logger), httpMetrics(deps.metrics), requestLog(), helmet());
+  app.use(requestContext(), httpMetrics(deps.metrics), requestLog(deps.logger), securityHeaders());
   app.get('/healthz', healthz);
   app.get('/readyz', readyz(deps.readiness));
   if (options.serveMetrics) app.get('/metrics', metricsRoute(deps.metrics));

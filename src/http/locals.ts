@@ -1,14 +1,10 @@
-import type { Logger } from '../logger.js';
-
 /** What the middlewares learn about one request, kept on `res.locals` for the request's lifetime only. */
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Locals {
-      /** This request's id (X-Request-Id). */
+      /** This request's id (X-Request-Id), in every log line of the request. */
       requestId: string;
-      /** A logger bound to the request id. */
-      logger: Logger;
       /** The caller's bearer key: handed to the MCP server of this request, never logged or kept. */
       apiKey?: string;
       /** Fingerprint of the key, for per-key counting; never reversible to the key. */

@@ -1,13 +1,12 @@
 import type { RequestHandler } from 'express';
+import type { Logger } from '../logger.js';
 
 /**
  * One log line per request, written when the response is done: method, path, JSON-RPC method,
- * tool, status and duration, with the request id bound in by requestContext. Headers, query
- * strings and bodies are never logged.
+ * tool, status, duration and the request id. Headers, query strings and bodies are never logged.
  */
-export function requestLog(): RequestHandler {
+export function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
-    const logger = res.locals.logger;
     const started = performance.now();
     let logged = false;
     const done = () => {
@@ -15,6 +14,7 @@ export function requestLog(): RequestHandler {
       logged = true;
       const status = res.statusCode;
       const line = {
+        request_id: res.locals.requestId,
         method: req.method,
         path: req.path,
         rpc_method: res.locals.rpcMethod,

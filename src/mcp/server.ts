@@ -1,4 +1,5 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import { CallToolRequestSchema, CancelledNotificationSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { FluxClient } from '../flux/client.js';
 import type { Logger } from '../logger.js';
@@ -24,9 +25,8 @@ export interface McpRequestScope {
   /** Fingerprint of that key: what per-key limits and cancellation match on. */
   readonly owner: string | undefined;
   readonly onToolCall?: (report: ToolCallReport) => void;
-  /** The request's id and logger (bound to that id); the shared logger when absent. */
+  /** The request's id, written into log lines and sent upstream. */
   readonly requestId?: string;
-  readonly logger?: Logger;
 }
 
 const INSTRUCTIONS =
@@ -35,11 +35,17 @@ const INSTRUCTIONS =
   'result, pass wait_seconds (up to 45) instead of calling repeatedly; while a task is pending, wait ' +
   'poll_after_seconds before asking again.';
 
+/**
+ * The SDK's Server builds an Ajv instance each time unless given one. flux-mcp never asks the
+ * client for elicitation (the only use of it), so one instance serves every request.
+ */
+const SHARED_JSON_SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
+
 /** A fresh MCP server for one request or connection; the registry it serves is shared and prebuilt. */
 export function createMcpServer(deps: McpServerDeps, scope: McpRequestScope): Server {
   const server = new Server(
     { name: 'flux-mcp', title: 'Flux tasks (AceDataCloud)', version: VERSION },
-    { capabilities: { tools: {}, logging: {} }, instructions: INSTRUCTIONS },
+    { capabilities: { tools: {}, logging: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: SHARED_JSON_SCHEMA_VALIDATOR },
   );
 
   server.setRequestHandler(ListToolsRequestSchema, () => deps.registry.listResult);
@@ -49,11 +55,20 @@ export function createMcpServer(deps: McpServerDeps, scope: McpRequestScope): Se
     if (scope.apiKey === undefined || scope.owner === undefined) {
       return errorResult('No API key came with this call; send your AceDataCloud API key as "Authorization: Bearer <key>".');
     }
-    // Aborted when the client disconnects, or cancels this call from another request.
-    const call = new AbortController();
-    const onAbort = () => call.abort();
-    extra.signal.addEventListener('abort', onAbort, { once: true });
-    const untrack = deps.inFlight.track(scope.owner, extra.requestId, call);
+    const owner = scope.owner;
+    const trackCancellation = () => {
+      const call = new AbortController();
+      const onAbort = () => call.abort();
+      extra.signal.addEventListener('abort', onAbort, { once: true });
+      const untrack = deps.inFlight.track(owner, extra.requestId, call);
+      return {
+        signal: call.signal,
+        done: () => {
+          untrack();
+          extra.signal.removeEventListener('abort', onAbort);
+        },
+      };
+    };
     const progressToken = extra._meta?.progressToken;
     const progress: ProgressReporter | undefined =
       progressToken === undefined
@@ -62,26 +77,22 @@ export function createMcpServer(deps: McpServerDeps, scope: McpRequestScope): Se
             extra
               .sendNotification({ method: 'notifications/progress', params: { progressToken, progress: value, total, message } })
               .catch(() => undefined);
-    try {
-      return await deps.registry.run(
-        tool,
-        request.params.arguments,
-        {
-          apiKey: scope.apiKey,
-          owner: scope.owner,
-          signal: call.signal,
-          flux: deps.flux,
-          logger: scope.logger ?? deps.logger,
-          waits: deps.waits,
-          requestId: scope.requestId,
-          ...(progress ? { progress } : {}),
-        },
-        scope.onToolCall,
-      );
-    } finally {
-      untrack();
-      extra.signal.removeEventListener('abort', onAbort);
-    }
+    return deps.registry.run(
+      tool,
+      request.params.arguments,
+      {
+        apiKey: scope.apiKey,
+        owner,
+        signal: extra.signal,
+        trackCancellation,
+        flux: deps.flux,
+        logger: deps.logger,
+        waits: deps.waits,
+        requestId: scope.requestId,
+        ...(progress ? { progress } : {}),
+      },
+      scope.onToolCall,
+    );
   });
 
   // In stateless HTTP a cancellation arrives in its own request; it may stop a call of the same key.

@@ -18,8 +18,14 @@ export type ProgressReporter = (progress: number, total: number, message: string
 export interface ToolContext {
   /** The caller's API key, passed through to the Flux API for this call and never kept. */
   readonly apiKey: string;
-  /** Aborted when the MCP client disconnects or cancels the call. */
+  /** Aborted when the MCP client disconnects. */
   readonly signal: AbortSignal;
+  /**
+   * For calls that may run long (waits): a signal that also aborts when the client cancels this
+   * call with notifications/cancelled, which in stateless HTTP arrives in another request.
+   * Call `done` when the call ends.
+   */
+  readonly trackCancellation: () => { readonly signal: AbortSignal; readonly done: () => void };
   readonly flux: FluxClient;
   readonly logger: Logger;
   /** Who is calling, as a fingerprint of the key: for per-key limits, never the key itself. */
@@ -33,7 +39,7 @@ export interface ToolContext {
 
 /** Options for one Flux API call made on behalf of this tool call. */
 export function fluxCallOptions(context: ToolContext, signal: AbortSignal, deadline?: number): FluxCallOptions {
-  return { apiKey: context.apiKey, signal, deadline, requestId: context.requestId, logger: context.logger };
+  return { apiKey: context.apiKey, signal, deadline, requestId: context.requestId };
 }
 
 /** A successful answer: the structured result and a short readable summary of the same content. */

@@ -44,10 +44,11 @@ export async function waitForSettled(
     throw new ToolError('flux-mcp is holding as many waiting calls as it can; call again with wait_seconds 0, or in a few seconds.');
   }
 
-  // Pauses end early on shutdown as well as on disconnect or cancel; polls only on the latter.
+  // Polls stop on disconnect or cancel; pauses end early on shutdown as well.
+  const call = context.trackCancellation();
   const pauses = new AbortController();
   const endPause = () => pauses.abort();
-  context.signal.addEventListener('abort', endPause, { once: true });
+  call.signal.addEventListener('abort', endPause, { once: true });
   context.waits.stopping.addEventListener('abort', endPause, { once: true });
   const started = performance.now();
   const end = started + waitSeconds * 1000;
@@ -57,11 +58,11 @@ export async function waitForSettled(
   try {
     for (let round = 0; ; round++) {
       try {
-        latest = await look(context.signal, end + POLL_GRACE_MS);
+        latest = await look(call.signal, end + POLL_GRACE_MS);
       } catch (error) {
         const transient = error instanceof FluxApiError && TRANSIENT.has(error.kind);
         if (!transient || !latest || performance.now() >= end) throw error;
-        context.logger.debug({ err_kind: (error as FluxApiError).kind }, 'poll failed during a wait; polling on');
+        context.logger.debug({ err_kind: (error as FluxApiError).kind, request_id: context.requestId }, 'poll failed during a wait; polling on');
       }
       if (latest && context.progress) {
         // Progress must grow with every notification; it stops at the total.
@@ -78,11 +79,12 @@ export async function waitForSettled(
       if (!(await sleep(Math.min(POLL_PAUSES_MS[round] ?? POLL_PAUSES_MS.at(-1)!, remaining), pauses.signal))) break;
     }
   } catch (error) {
-    if (latest && context.signal.aborted) return { tasks: latest, waitedSeconds: elapsed() };
+    if (latest && call.signal.aborted) return { tasks: latest, waitedSeconds: elapsed() };
     throw error;
   } finally {
-    context.signal.removeEventListener('abort', endPause);
+    call.signal.removeEventListener('abort', endPause);
     context.waits.stopping.removeEventListener('abort', endPause);
+    call.done();
     slot();
   }
   if (!latest) throw new ToolError('The wait ended before the Flux API answered; call again.');

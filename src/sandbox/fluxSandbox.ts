@@ -141,6 +141,11 @@ export class FluxSandbox {
     return sandbox;
   }
 
+  /** Requests being answered (or held by a hang fault) now. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
   /** The most requests it has been answering at one time. */
   get peakInFlight(): number {
     return this.#peakInFlight;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import helmet from 'helmet';
 import { INITIALIZE, postRaw, startHarness, type Harness } from '../helpers/harness.js';
 
 const KEY = 'key-endpoint-tests-0001';
@@ -90,6 +91,54 @@ describe('the HTTP endpoint', () => {
     noStack(response.text);
   });
 
+  it('answers notifications and responses alone with 202 and no body', async () => {
+    const notification = await postRaw(harness.mcpUrl, JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), AUTH);
+    assert.equal(notification.status, 202);
+    assert.equal(notification.text, '');
+    const response = await postRaw(harness.mcpUrl, JSON.stringify({ jsonrpc: '2.0', id: 5, result: {} }), AUTH);
+    assert.equal(response.status, 202);
+  });
+
+  const malformed: [string, unknown][] = [
+    ['a null _meta', { jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: null } }],
+    ['an id beyond safe integers', { jsonrpc: '2.0', id: 9007199254740992, method: 'ping' }],
+    ['a wrong jsonrpc version', { jsonrpc: '1.0', id: 1, method: 'ping' }],
+    ['params that are not an object', { jsonrpc: '2.0', id: 1, method: 'ping', params: [1, 2] }],
+  ];
+  for (const [what, message] of malformed) {
+    it(`refuses a message with ${what} with 400 at once, never leaving it unanswered`, async () => {
+      const response = await postRaw(harness.mcpUrl, JSON.stringify(message), AUTH);
+      assert.equal(response.status, 400);
+      assert.equal((response.json as { error: { code: number } }).error.code, -32600);
+    });
+  }
+
+  it('refuses batches with repeated request ids, or an initialize among other messages', async () => {
+    const headers = { ...AUTH, 'mcp-protocol-version': '2025-03-26' };
+    const ping = { jsonrpc: '2.0', id: 1, method: 'ping' };
+    assert.equal((await postRaw(harness.mcpUrl, JSON.stringify([ping, ping]), headers)).status, 400);
+    assert.equal((await postRaw(harness.mcpUrl, JSON.stringify([{ ...INITIALIZE, id: 7 }, ping]), headers)).status, 400);
+  });
+
+  it('aborts the upstream call when the client goes away mid-call', async () => {
+    harness.sandbox.injectFault({ kind: 'hang' });
+    const controller = new AbortController();
+    const call = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'flux_get_task', arguments: { task_id: 'x' } } });
+    const request = fetch(harness.mcpUrl, {
+      method: 'POST',
+      headers: { ...AUTH, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: call,
+      signal: controller.signal,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(harness.sandbox.inFlight, 1, 'the upstream call is hanging');
+    controller.abort();
+    await assert.rejects(request);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(harness.sandbox.inFlight, 0, 'and was cut when the client left');
+    harness.sandbox.clearFaults();
+  });
+
   it('answers a body that is not JSON-RPC with 400', async () => {
     const response = await postRaw(harness.mcpUrl, JSON.stringify({ hello: 'world' }), AUTH);
     assert.equal(response.status, 400);
@@ -114,12 +163,18 @@ describe('the HTTP endpoint', () => {
     assert.match(body.version, /^\d+\.\d+\.\d+/);
   });
 
-  it('sends security headers and no x-powered-by', async () => {
-    const response = await fetch(new URL('/healthz', harness.service.url));
-    assert.equal(response.headers.get('x-powered-by'), null);
-    assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
-    assert.ok(response.headers.get('content-security-policy'));
-    assert.ok(response.headers.get('strict-transport-security'));
+  it("sends every one of helmet's security headers, and no x-powered-by", async () => {
+    const expected = new Map<string, string>();
+    helmet()({} as never, { setHeader: (name: string, value: string) => expected.set(name.toLowerCase(), value), removeHeader() {} } as never, () => {});
+    assert.ok(expected.size >= 10);
+    for (const response of [
+      await fetch(new URL('/healthz', harness.service.url)),
+      await postRaw(harness.mcpUrl, JSON.stringify(INITIALIZE), AUTH),
+      await postRaw(harness.mcpUrl, '{', AUTH),
+    ]) {
+      assert.equal(response.headers.get('x-powered-by'), null);
+      for (const [name, value] of expected) assert.equal(response.headers.get(name), value, name);
+    }
   });
 
   it('answers unknown paths with a JSON 404', async () => {
