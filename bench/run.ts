@@ -168,12 +168,26 @@ async function memory(service: BenchProcess<{ url: string }>, sandbox: SandboxIn
   const common = { url: service.info.url, headers: headers(sandbox.keys[0]!), body: scenario!.body, connections: CONNECTIONS, check: checker(scenario!.checkService) };
   const warm = await runLoad({ ...common, amount: MEMORY_WARMUP });
   failIf(warm.errors > 0, `memory warm-up: ${warm.errors} errors; first: ${warm.firstWrong}`);
-  const before = service.rss();
-  const run = await runLoad({ ...common, amount: MEMORY_CALLS });
-  const after = service.rss();
-  failIf(run.errors > 0 || run.total < MEMORY_CALLS, `memory run: ${run.total} calls, ${run.errors} errors; first: ${run.firstWrong}`);
+  // RSS after each tenth of the run: a leak shows as a steady climb, heap sizing as a plateau.
+  const steps = 10;
+  const samples = [service.rss()];
+  let calls = 0;
+  let errors = 0;
+  let firstWrong: string | undefined;
+  const started = performance.now();
+  for (let step = 0; step < steps; step++) {
+    const run = await runLoad({ ...common, amount: MEMORY_CALLS / steps });
+    calls += run.total;
+    errors += run.errors;
+    firstWrong ??= run.firstWrong;
+    samples.push(service.rss());
+  }
+  const perSecond = calls / ((performance.now() - started) / 1000);
+  failIf(errors > 0 || calls < MEMORY_CALLS, `memory run: ${calls} calls, ${errors} errors; first: ${firstWrong}`);
+  const [before, after] = [samples[0]!, samples.at(-1)!];
   const growth = (after - before) / before;
-  const line = `${run.total} calls of tools/call flux_get_task in a row (after ${MEMORY_WARMUP} warm-up calls): RSS ${round(before / MIB, 1)} MiB → ${round(after / MIB, 1)} MiB, growth ${round(growth * 100, 1)} % (goal: under 10 %), ${round(run.perSecond)} calls/s, ${run.errors} errors`;
+  const series = samples.map((rss) => round(rss / MIB)).join(', ');
+  const line = `${calls} calls of tools/call flux_get_task in a row (after ${MEMORY_WARMUP} warm-up calls): RSS ${round(before / MIB, 1)} MiB → ${round(after / MIB, 1)} MiB, growth ${round(growth * 100, 1)} % (goal: under 10 %); RSS after each ${MEMORY_CALLS / steps} calls (MiB): ${series}; ${round(perSecond)} calls/s, ${errors} errors`;
   process.stdout.write(`${line}\n`);
   return [line];
 }
@@ -250,27 +264,46 @@ function writeResults(sections: Record<string, string[]>): void {
 async function main(): Promise<void> {
   if (!process.argv.includes('--no-build')) execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
   const sandbox = await startProcess(['--import', 'tsx', 'bench/processes/sandbox.ts'], { BENCH_KEYS: String(WAIT_KEYS), BENCH_TASKS: '50', GENERATION_MS: String(GENERATION_MS) }, isSandbox);
-  const service = await startProcess(
-    ['dist/index.js'],
-    {
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      ACEDATACLOUD_API_BASE_URL: sandbox.info.url,
-      RATE_LIMIT_PER_MINUTE: '1000000',
-      NODE_ENV: 'production',
-    },
-    isListening,
-    process.env.SERVICE_NODE_OPTIONS ? process.env.SERVICE_NODE_OPTIONS.split(' ') : [],
-  );
-  const baseline = await startProcess(['--import', 'tsx', 'bench/processes/bareProxy.ts'], { UPSTREAM_URL: sandbox.info.url }, isProxy);
+  // Each part gets a fresh service process, so one part's heap does not colour the next one's RSS.
+  const startService = () =>
+    startProcess(
+      ['dist/index.js'],
+      {
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        ACEDATACLOUD_API_BASE_URL: sandbox.info.url,
+        RATE_LIMIT_PER_MINUTE: '1000000',
+        NODE_ENV: 'production',
+      },
+      isListening,
+      process.env.SERVICE_NODE_OPTIONS ? process.env.SERVICE_NODE_OPTIONS.split(' ') : [],
+    );
   const sections: Record<string, string[]> = {};
+  const parts: [string, string, (service: BenchProcess<{ url: string }>) => Promise<string[]>][] = [
+    ['throughput', 'Throughput: service vs bare proxy', async (service) => {
+      const baseline = await startProcess(['--import', 'tsx', 'bench/processes/bareProxy.ts'], { UPSTREAM_URL: sandbox.info.url }, isProxy);
+      try {
+        return await throughput(service.info.url, baseline.info.url, sandbox.info);
+      } finally {
+        await baseline.stop();
+      }
+    }],
+    ['memory', 'Memory over many calls', (service) => memory(service, sandbox.info)],
+    ['waits', 'Held waits', (service) => waits(service, sandbox.info)],
+  ];
   try {
-    if (!ONLY || ONLY === 'throughput') sections['Throughput: service vs bare proxy'] = await throughput(service.info.url, baseline.info.url, sandbox.info);
-    if (!ONLY || ONLY === 'memory') sections['Memory over many calls'] = await memory(service, sandbox.info);
-    if (!ONLY || ONLY === 'waits') sections['Held waits'] = await waits(service, sandbox.info);
+    for (const [id, title, run] of parts) {
+      if (ONLY && ONLY !== id) continue;
+      const service = await startService();
+      try {
+        sections[title] = await run(service);
+      } finally {
+        await service.stop();
+      }
+    }
   } finally {
-    await Promise.all([service.stop(), baseline.stop(), sandbox.stop()]);
+    await sandbox.stop();
   }
   if (!SMOKE && !ONLY && !SCENARIO && process.exitCode !== 1) writeResults(sections);
   process.stdout.write(process.exitCode === 1 ? 'bench: FAILED\n' : `bench: ${SMOKE ? 'smoke run correct' : 'done'}\n`);
