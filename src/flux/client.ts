@@ -169,8 +169,10 @@ export class FluxClient {
   async retrieveTasks(taskIds: readonly string[], options: FluxCallOptions): Promise<Map<string, FluxTaskRecord>> {
     const found = new Map<string, FluxTaskRecord>();
     let missing = [...new Set(taskIds)];
+    // Follow-up pages share the first page's deadline: the whole batch stays inside one call's time.
+    const pages = { ...options, deadline: Math.min(performance.now() + this.#totalTimeoutMs, options.deadline ?? Infinity) };
     for (let round = 0; round <= MAX_BATCH_FOLLOW_UPS && missing.length > 0; round++) {
-      const answer = await this.#postTasks({ action: 'retrieve_batch', ids: missing, limit: missing.length }, options);
+      const answer = await this.#postTasks({ action: 'retrieve_batch', ids: missing, limit: missing.length }, pages);
       if (!isRecord(answer) || !Array.isArray(answer.items)) {
         throw invalidResponseFailure('a batch answer without an items list', 200);
       }
