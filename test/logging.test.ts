@@ -34,6 +34,9 @@ describe('the API key never reaches a log line', () => {
     // A key in the wrong scheme, and the key with a malformed body.
     await postRaw(harness.mcpUrl, JSON.stringify(INITIALIZE), { authorization: `Token ${SENTINEL}` });
     await postRaw(harness.mcpUrl, '{not json', { authorization: `Bearer ${SENTINEL}` });
+    // The key in a path, a query string and a request id.
+    await fetch(new URL(`/mcp/${SENTINEL}?key=${SENTINEL}`, harness.service.url));
+    await postRaw(harness.mcpUrl, JSON.stringify(INITIALIZE), { authorization: `Bearer ${SENTINEL}`, 'x-request-id': SENTINEL });
 
     assert.ok(harness.sandbox.requests.some((request) => request.token === SENTINEL), 'the key did reach the Flux API');
     assert.ok(harness.logs.lines.length > 10, 'something was logged');

@@ -33,8 +33,8 @@ export interface AppOptions {
   readonly serveMetrics: boolean;
 }
 
-const notFound: RequestHandler = (req, res) => {
-  res.status(404).json({ error: 'not_found', message: `Nothing at ${req.method} ${req.path}; the MCP endpoint is POST /mcp.` });
+const notFound: RequestHandler = (_req, res) => {
+  res.status(404).json({ error: 'not_found', message: 'Nothing here; the MCP endpoint is POST /mcp.' });
 };
 
 function lastResort(logger: Logger): ErrorRequestHandler {

@@ -1,9 +1,13 @@
 import type { RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
 
+const ROUTES = new Set(['/mcp', '/healthz', '/readyz', '/metrics']);
+
 /**
  * One log line per request, written when the response is done: method, path, JSON-RPC method,
- * tool, status, duration and the request id. Headers, query strings and bodies are never logged.
+ * tool, status, duration and the request id. Headers, query strings and bodies are never logged,
+ * and a path other than the service's own routes is logged as "other": a caller could put
+ * anything in it, a key included.
  */
 export function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
@@ -16,7 +20,7 @@ export function requestLog(logger: Logger): RequestHandler {
       const line = {
         request_id: res.locals.requestId,
         method: req.method,
-        path: req.path,
+        path: ROUTES.has(req.path) ? req.path : 'other',
         rpc_method: res.locals.rpcMethod,
         tool: res.locals.tool,
         tool_outcome: res.locals.toolOutcome,
