@@ -7,7 +7,6 @@ export interface MetricSources {
 }
 
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 45, 60];
-const KNOWN_ROUTES = new Set(['/mcp', '/healthz', '/readyz', '/metrics']);
 const KNOWN_METHODS = new Set(['GET', 'POST', 'DELETE', 'OPTIONS', 'HEAD']);
 
 /**
@@ -89,10 +88,11 @@ export class Metrics {
     this.#httpInFlight.inc();
   }
 
-  httpFinished(path: string, method: string, status: number): void {
+  /** `route` must be a fixed label (see routeLabel), never a raw path. */
+  httpFinished(route: string, method: string, status: number): void {
     this.#httpInFlight.dec();
     this.#httpRequests.inc({
-      route: KNOWN_ROUTES.has(path) ? path : 'other',
+      route,
       method: KNOWN_METHODS.has(method) ? method : 'other',
       status: String(status),
     });

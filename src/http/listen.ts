@@ -33,23 +33,22 @@ export async function listen(app: Express, host: string, port: number): Promise<
   });
   const actualPort = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
-  // While draining, a connection is closed as soon as its response is done, instead of being
-  // kept alive for a next request that would be refused anyway.
-  server.on('request', (_req, res) => {
-    if (closing) res.shouldKeepAlive = false;
-    res.once('finish', () => {
-      if (closing) setImmediate(() => server.closeIdleConnections());
-    });
-  });
   return {
     server,
     port: actualPort,
     url: `http://${urlHost(host)}:${actualPort}`,
     close(drainMs) {
       closing ??= new Promise<void>((resolve) => {
+        // While draining, connections close as soon as their response is done instead of being
+        // kept alive for a next request: new answers say Connection: close, and idle ones are swept.
+        server.on('request', (_req, res) => {
+          res.shouldKeepAlive = false;
+        });
+        const sweep = setInterval(() => server.closeIdleConnections(), 100);
         const cut = setTimeout(() => server.closeAllConnections(), drainMs);
         cut.unref();
         server.close(() => {
+          clearInterval(sweep);
           clearTimeout(cut);
           resolve();
         });

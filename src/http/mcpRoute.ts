@@ -18,7 +18,7 @@ function describeBody(body: unknown, registry: ToolRegistry): { rpcMethod?: stri
   const rpcMethod = method.length <= 64 ? method : 'unknown';
   if (rpcMethod !== 'tools/call') return { rpcMethod };
   const name = params?.name;
-  return { rpcMethod, tool: typeof name === 'string' && registry.names.includes(name) ? name : 'unknown' };
+  return { rpcMethod, tool: typeof name === 'string' && registry.has(name) ? name : 'unknown' };
 }
 
 function asksForProgress(message: unknown): boolean {

@@ -50,14 +50,16 @@ function listing(tool: ToolDefinition): Tool {
 export class ToolRegistry {
   readonly listResult: ListToolsResult;
   readonly #tools: ReadonlyMap<string, ToolDefinition>;
+  readonly #offered: string;
 
   constructor(tools: readonly ToolDefinition[]) {
     this.#tools = new Map(tools.map((tool) => [tool.name, tool]));
+    this.#offered = tools.map((tool) => tool.name).join(', ');
     this.listResult = { tools: tools.map(listing) };
   }
 
-  get names(): string[] {
-    return [...this.#tools.keys()];
+  has(name: string): boolean {
+    return this.#tools.has(name);
   }
 
   /** The tool called `name`; an unknown name is a protocol error (-32602), not a tool result. */
@@ -66,7 +68,7 @@ export class ToolRegistry {
     if (!tool) {
       throw new ProtocolError(
         ErrorCode.InvalidParams,
-        `Unknown tool ${JSON.stringify(name.slice(0, 64))}; this server offers ${this.names.join(', ')}.`,
+        `Unknown tool ${JSON.stringify(name.slice(0, 64))}; this server offers ${this.#offered}.`,
       );
     }
     return tool;

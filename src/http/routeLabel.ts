@@ -1,0 +1,9 @@
+const ROUTES = new Set(['/mcp', '/healthz', '/readyz', '/metrics']);
+
+/**
+ * The path of a request as logs and metrics may show it: one of the service's own routes, or
+ * "other". A caller can put anything in a path, a key included, and paths are unbounded.
+ */
+export function routeLabel(path: string): string {
+  return ROUTES.has(path) ? path : 'other';
+}
