@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { demoBanner } from './sandbox/demoBanner.js';
+import type { Demo } from './sandbox/demo.js';
 import { startService } from './service.js';
-import { runStdio, StartupError } from './stdio.js';
+import { runStdio, stdioLogger, StartupError } from './stdio.js';
 import { VERSION } from './version.js';
 
 const USAGE = `flux-mcp ${VERSION}: an MCP service for checking Flux image-generation tasks on AceDataCloud.
@@ -33,9 +33,17 @@ function readConfig(): Config {
   }
 }
 
-async function serveHttp(config: Config): Promise<void> {
-  const service = await startService(config);
-  if (service.sandbox) process.stderr.write(demoBanner(`${service.url}/mcp`, service.sandbox.tasks));
+/** FLUX_SANDBOX: the demo's local fake Flux API, loaded only then, and the configuration pointed at it. */
+async function demoFor(config: Config): Promise<Demo | undefined> {
+  return config.sandbox ? (await import('./sandbox/demo.js')).startDemo(config) : undefined;
+}
+
+async function serveHttp(config: Config, demo: Demo | undefined): Promise<void> {
+  const service = await startService(demo?.config ?? config);
+  if (demo) {
+    service.logger.warn(demo.warning);
+    process.stderr.write(demo.banner(`${service.url}/mcp`));
+  }
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -49,6 +57,7 @@ async function serveHttp(config: Config): Promise<void> {
       'shutting down: readiness off, then draining requests in flight',
     );
     await service.close();
+    await demo?.close();
     service.logger.info('stopped');
     service.logger.flush();
     process.exit(0);
@@ -77,11 +86,15 @@ async function main(): Promise<void> {
     return;
   }
   const config = readConfig();
+  const demo = await demoFor(config);
   if (flags.stdio) {
-    await runStdio(config);
+    const logger = stdioLogger(config);
+    if (demo) logger.warn(demo.warning);
+    await runStdio(demo?.config ?? config, config.apiToken ?? demo?.key, logger);
+    await demo?.close();
     process.exit(0);
   }
-  await serveHttp(config);
+  await serveHttp(config, demo);
 }
 
 main().catch((error: unknown) => {

@@ -15,8 +15,6 @@ export interface RunningService {
   /** Where /metrics is served, when metrics are on. */
   readonly metricsUrl: string | undefined;
   readonly logger: Logger;
-  /** Present in sandbox mode: the sample tasks (their key is DEMO_KEY). */
-  readonly sandbox: Core['sandbox'];
   /**
    * Shuts down: /readyz turns 503, and after `delayMs` the listener closes, waits answer with what
    * they have, requests in flight get up to `drainMs` to finish, and the upstream pool is released.
@@ -40,12 +38,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
     activeWaits: () => core?.waits.slots.active ?? 0,
     upstreamInFlight: () => core?.flux.inFlight ?? 0,
   });
-  core = await createCore(config, logger, (attempt) =>
+  core = createCore(config, logger, (attempt) =>
     metrics.upstreamAttempted(attempt.action, attempt.outcome, attempt.attempt, attempt.durationMs),
   );
   const readiness: Readiness = { draining: false };
   const hostOrigin = resolveHostOriginPolicy(config.host, config.allowedHosts, config.allowedOrigins);
-  const app = createApp(
+  const { app, mcp } = createApp(
     { ...core, metrics, readiness },
     {
       hostOrigin,
@@ -64,7 +62,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   if (typeof config.metricsPort === 'number') metricsServer = await listen(createMetricsApp(metrics), config.host, config.metricsPort);
   const metricsUrl = metricsServer ? `${metricsServer.url}/metrics` : config.metricsPort === 'main' ? `${http.url}/metrics` : undefined;
 
-  logger.info({ url: `${http.url}/mcp`, metrics: metricsUrl ?? 'off', flux_api: core.sandbox?.url ?? config.fluxBaseUrl }, 'flux-mcp listening');
+  logger.info({ url: `${http.url}/mcp`, metrics: metricsUrl ?? 'off', flux_api: config.fluxBaseUrl }, 'flux-mcp listening');
   if (hostOrigin.allowedHosts === undefined) {
     logger.warn('MCP_ALLOWED_HOSTS is empty on a non-loopback address: any Host header is accepted; list your public host names');
   }
@@ -76,7 +74,6 @@ export async function startService(config: Config, options: ServiceOptions = {})
     url: http.url,
     metricsUrl,
     logger,
-    sandbox: running.sandbox,
     close(drainMs = config.shutdownTimeoutSeconds * 1000, delayMs = config.shutdownDelaySeconds * 1000) {
       closing ??= (async () => {
         readiness.draining = true;
@@ -84,6 +81,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         // Waiting calls answer now with what they have, so they finish inside the drain.
         running.stopWaits();
         await Promise.all([http.close(drainMs), metricsServer?.close(drainMs)]);
+        await mcp.close();
         await running.close();
       })();
       return closing;

@@ -1,20 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { DEMO_KEY } from '../src/sandbox/demoSeed.js';
-import { callTool, connectClient, startHarness } from './helpers/harness.js';
+import { callTool, connectClient, startHarness, type TestClient } from './helpers/harness.js';
 import { spawnService, type ServiceProcess } from './helpers/process.js';
 
 type BatchResult = { result: { tasks: { task_id: string; status: string; images: { url: string }[] }[] } };
 
 describe('demo mode (npm run demo)', () => {
   let demo: ServiceProcess;
-  let client: Client;
+  let client: TestClient;
 
   before(async () => {
     // What `npm run demo` runs: the service with FLUX_SANDBOX on.
     demo = await spawnService({ FLUX_SANDBOX: 'true' });
-    client = await connectClient(new URL('/mcp', demo.url), DEMO_KEY);
+    client = await connectClient(new URL('/mcp', demo.url), DEMO_KEY, 'modern');
   });
   after(async () => {
     await client.close();
@@ -55,7 +54,7 @@ describe('demo mode (npm run demo)', () => {
   });
 
   it('accepts only the demo key', async () => {
-    const stranger = await connectClient(new URL('/mcp', demo.url), 'some-other-key');
+    const stranger = await connectClient(new URL('/mcp', demo.url), 'some-other-key', 'legacy');
     try {
       const result = await callTool(stranger, 'flux_get_task', { task_id: 'x' });
       assert.equal(result.isError, true);
@@ -69,8 +68,8 @@ describe('sandbox mode is never on by accident', () => {
   it('is off unless FLUX_SANDBOX says otherwise', async () => {
     const harness = await startHarness();
     try {
-      assert.equal(harness.service.sandbox, undefined);
       assert.ok(!harness.logs.text.includes('SANDBOX MODE'));
+      assert.match(harness.logs.text, new RegExp(`"flux_api":"${harness.sandbox.url}"`), 'the configured Flux API is used');
     } finally {
       await harness.close();
     }

@@ -1,3 +1,5 @@
+import { UserFacingError } from '../userFacingError.js';
+
 /**
  * Every way a Flux API call can fail, as one error type whose message is a single sentence a
  * model can act on: what failed, the upstream's code and message, what to do next.
@@ -26,7 +28,10 @@ export interface FluxApiErrorDetails {
   readonly retryable?: boolean;
 }
 
-export class FluxApiError extends Error {
+/** Failures after which the same read may well succeed a little later. */
+const TRANSIENT_KINDS: ReadonlySet<FluxFailureKind> = new Set(['rate_limited', 'upstream_error', 'network', 'timeout', 'overloaded']);
+
+export class FluxApiError extends UserFacingError {
   override readonly name = 'FluxApiError';
   readonly kind: FluxFailureKind;
   readonly status: number | undefined;
@@ -35,7 +40,7 @@ export class FluxApiError extends Error {
   readonly retryable: boolean;
 
   constructor(message: string, details: FluxApiErrorDetails) {
-    super(message);
+    super(message, { outcome: 'upstream_error', transient: TRANSIENT_KINDS.has(details.kind) });
     this.kind = details.kind;
     this.status = details.status;
     this.code = details.code;

@@ -2,15 +2,15 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler } 
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { McpServerDeps } from '../mcp/server.js';
-import { readBearerKey, requireKey } from './bearerAuth.js';
+import { requireKey } from './bearerAuth.js';
+import { classifyRequest } from './classifyRequest.js';
 import { mcpCors } from './cors.js';
 import { healthz, readyz, type Readiness } from './health.js';
 import { hostOriginGuard, type HostOriginPolicy } from './hostOrigin.js';
 import { httpMetrics } from './httpMetrics.js';
 import { jsonBody } from './jsonBody.js';
 import { sendJsonRpcError } from './jsonRpcError.js';
-import './locals.js';
-import { mcpMethodNotAllowed, mcpPost } from './mcpRoute.js';
+import { mcpEndpoint, mcpMethodNotAllowed, type McpEndpoint } from './mcpRoute.js';
 import { metricsRoute } from './metricsRoute.js';
 import { protocolGuard } from './protocolGuard.js';
 import { rateLimits, type RateLimitOptions } from './rateLimit.js';
@@ -39,7 +39,7 @@ const notFound: RequestHandler = (_req, res) => {
 
 function lastResort(logger: Logger): ErrorRequestHandler {
   return (error, _req, res, _next) => {
-    logger.error({ err: error, request_id: res.locals.requestId }, 'unhandled request error');
+    logger.error({ err: error, request_id: res.locals.caller?.requestId }, 'unhandled request error');
     if (res.headersSent) {
       res.destroy();
       return;
@@ -56,8 +56,9 @@ function baseApp(): Express {
 }
 
 /** The HTTP app: the order of the middlewares is the path a request takes. */
-export function createApp(deps: AppDeps, options: AppOptions): Express {
+export function createApp(deps: AppDeps, options: AppOptions): { app: Express; mcp: McpEndpoint } {
   const app = baseApp();
+  const mcp = mcpEndpoint({ ...deps, onToolCall: (report) => deps.metrics.toolCalled(report.tool, report.outcome, report.durationMs) });
   app.set('trust proxy', options.trustProxy);
   app.use(requestContext(), httpMetrics(deps.metrics), requestLog(deps.logger), securityHeaders());
   app.get('/healthz', healthz);
@@ -66,17 +67,17 @@ export function createApp(deps: AppDeps, options: AppOptions): Express {
   app.use('/mcp', hostOriginGuard(options.hostOrigin), mcpCors());
   app.post(
     '/mcp',
-    readBearerKey,
     ...rateLimits({ ...options.rateLimit, onLimited: (kind) => deps.metrics.rateLimited(kind) }),
-    requireKey(options.anonymousDiscovery),
     ...jsonBody(),
+    classifyRequest(deps.registry),
+    requireKey(options.anonymousDiscovery),
     protocolGuard(),
-    mcpPost({ ...deps, onToolCall: (report) => deps.metrics.toolCalled(report.tool, report.outcome, report.durationMs) }),
+    mcp.post,
   );
   app.all('/mcp', mcpMethodNotAllowed);
   app.use(notFound);
   app.use(lastResort(deps.logger));
-  return app;
+  return { app, mcp };
 }
 
 /** A separate app serving only /metrics, for METRICS_PORT. */

@@ -1,24 +1,24 @@
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { NodeStreamableHTTPServerTransport, toNodeHandler } from '@modelcontextprotocol/node';
+import { createMcpHandler, type AuthInfo, type Server } from '@modelcontextprotocol/server';
 import type { Request, RequestHandler, Response } from 'express';
+import type { ProtocolEra } from '../mcp/caller.js';
 import { createMcpServer, type McpServerDeps } from '../mcp/server.js';
-import type { ToolCallReport, ToolRegistry } from '../mcp/toolRegistry.js';
+import type { ToolCallReport } from '../mcp/toolRegistry.js';
+import { mcpCaller, type HttpCaller } from './caller.js';
+import { MAX_BODY_BYTES } from './jsonBody.js';
 import { sendJsonRpcError } from './jsonRpcError.js';
-import { classifyMessage, JsonResponseTransport } from './jsonResponseTransport.js';
 
-type Message = Record<string, unknown>;
+/** What one request hands to the server factory, through the SDK's pass-through `authInfo` on the modern path. */
+interface Exchange {
+  readonly caller: HttpCaller;
+  readonly onToolCall: (report: ToolCallReport) => void;
+}
 
-/** JSON-RPC method and tool name of a single-message body, for logging. Tool names are only kept when known. */
-function describeBody(body: unknown, registry: ToolRegistry): { rpcMethod?: string; tool?: string } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return Array.isArray(body) ? { rpcMethod: 'batch' } : {};
-  }
-  const { method, params } = body as { method?: unknown; params?: { name?: unknown } };
-  if (typeof method !== 'string') return {};
-  const rpcMethod = method.length <= 64 ? method : 'unknown';
-  if (rpcMethod !== 'tools/call') return { rpcMethod };
-  const name = params?.name;
-  return { rpcMethod, tool: typeof name === 'string' && registry.has(name) ? name : 'unknown' };
+export interface McpEndpoint {
+  /** POST /mcp, after every check of app.ts has passed. */
+  readonly post: RequestHandler;
+  /** Ends the exchanges still in flight (shutdown). */
+  close(): Promise<void>;
 }
 
 function asksForProgress(message: unknown): boolean {
@@ -28,107 +28,76 @@ function asksForProgress(message: unknown): boolean {
 }
 
 /**
- * Answer as an SSE stream only when a message asks for progress notifications and the client
- * accepts event streams; plain JSON otherwise, which is cheaper for client and server.
+ * A 2025-era answer comes as an SSE stream only when a message asks for progress notifications;
+ * plain JSON otherwise, which is cheaper for client and server.
  */
-function wantsEventStream(body: unknown, accept: string | undefined): boolean {
-  if (!accept?.includes('text/event-stream')) return false;
+function wantsEventStream(body: unknown): boolean {
   return Array.isArray(body) ? body.some(asksForProgress) : asksForProgress(body);
 }
 
 /**
- * The checks the Streamable HTTP transport makes before it hands messages on; answers the request
- * and returns undefined when one fails, else returns the messages and which of them are requests.
+ * POST /mcp: both protocol eras on one endpoint, routed on the SDK's own classification of the
+ * request (made once, by classifyRequest). 2026-07-28 requests go to the SDK's `createMcpHandler`,
+ * which serves them statelessly: server/discover, the `_meta` envelope, header checks, -32022,
+ * removed methods, cache hints, resultType. 2025-era requests go to the SDK's Streamable HTTP
+ * transport in its stateless mode, answered as JSON unless progress is asked for. Either way a
+ * fresh MCP server is built for the request's own caller, and never shared.
  */
-function acceptedMessages(req: Request, res: Response): { messages: Message[]; requests: Message[] } | undefined {
-  const accept = req.headers.accept;
-  if (!accept?.includes('application/json') || !accept.includes('text/event-stream')) {
-    sendJsonRpcError(res, 406, -32000, 'Not Acceptable: the client must accept both application/json and text/event-stream.');
-    return undefined;
-  }
-  if (req.body === undefined) {
-    sendJsonRpcError(res, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json.');
-    return undefined;
-  }
-  const messages: unknown[] = Array.isArray(req.body) ? req.body : [req.body];
-  const requests: Message[] = [];
-  for (const message of messages) {
-    const kind = classifyMessage(message);
-    if (kind === undefined) {
-      sendJsonRpcError(res, 400, -32600, 'Invalid Request: not a JSON-RPC 2.0 request, notification or response.');
-      return undefined;
-    }
-    if (kind === 'request') requests.push(message as Message);
-  }
-  if (new Set(requests.map((message) => message.id)).size !== requests.length) {
-    sendJsonRpcError(res, 400, -32600, 'Invalid Request: the requests of a batch need distinct ids.');
-    return undefined;
-  }
-  if (messages.length > 1 && requests.some((message) => message.method === 'initialize')) {
-    sendJsonRpcError(res, 400, -32600, 'Invalid Request: initialize must be sent on its own.');
-    return undefined;
-  }
-  return { messages: messages as Message[], requests };
-}
+export function mcpEndpoint(deps: McpServerDeps & { onToolCall?: (report: ToolCallReport) => void }): McpEndpoint {
+  const { logger } = deps;
+  const serverFor = (exchange: Exchange, era: ProtocolEra): Server => createMcpServer(deps, mcpCaller(exchange.caller, era), exchange.onToolCall);
 
-/** Serves one POST as an SSE stream through the SDK's transport (progress notifications on the way). */
-async function serveEventStream(server: Server, req: Request, res: Response): Promise<void> {
-  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: false });
-  res.once('close', () => void server.close());
-  await server.connect(transport);
-  await transport.handleRequest(req, res, req.body);
-}
+  const modern = createMcpHandler(
+    (context) => {
+      const exchange = context.authInfo?.extra?.exchange as Exchange | undefined;
+      if (!exchange) throw new Error('a request reached the MCP handler without its caller');
+      return serverFor(exchange, context.era);
+    },
+    {
+      legacy: 'reject',
+      maxRequestBodySize: MAX_BODY_BYTES,
+      // Refusals are answered and logged per request already; this only adds the SDK's reason.
+      onerror: (error) => logger.debug({ err_message: error.message }, 'mcp handler reported'),
+    },
+  );
+  const serveModern = toNodeHandler(modern, { onerror: (error) => logger.error({ err: error }, 'mcp request failed') });
 
-/** Serves one POST with a plain JSON answer (or 202 when there is nothing to answer). */
-async function serveJson(server: Server, req: Request, res: Response): Promise<void> {
-  const accepted = acceptedMessages(req, res);
-  if (!accepted) return;
-  const transport = new JsonResponseTransport();
-  // Closing a server aborts its running handlers; once the answer is out there are none, and
-  // closing costs an Error with its stack trace, so only a client that left early gets one.
-  res.once('close', () => {
-    if (!res.writableFinished) void transport.close();
-  });
-  await server.connect(transport);
-  const answer = await transport.dispatch(accepted.messages, accepted.requests, Array.isArray(req.body), {
-    requestInfo: { headers: req.headers },
-  });
-  if (res.headersSent || res.destroyed) return;
-  if (answer === undefined) {
-    res.writeHead(202).end();
-    return;
-  }
-  const body = JSON.stringify(answer);
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }).end(body);
-}
-
-/**
- * POST /mcp: a fresh MCP server and a fresh stateless transport for every request, never shared.
- * The caller's key reaches that request's server only. When the client goes away before its
- * answer, the transport is closed, which aborts the upstream calls still running for it.
- */
-export function mcpPost(deps: McpServerDeps & { onToolCall?: (report: ToolCallReport) => void }): RequestHandler {
-  return async (req, res) => {
-    Object.assign(res.locals, describeBody(req.body, deps.registry));
-    const { logger } = deps;
-    const requestId = res.locals.requestId;
-    const server = createMcpServer(deps, {
-      apiKey: res.locals.apiKey,
-      owner: res.locals.keyFingerprint,
-      requestId,
-      onToolCall: (report) => {
-        res.locals.toolOutcome = report.outcome;
-        deps.onToolCall?.(report);
-        if (report.outcome === 'internal_error') logger.error({ err: report.error, tool: report.tool, request_id: requestId }, 'tool failed');
-      },
+  async function serveLegacy(req: Request, res: Response, server: Server): Promise<void> {
+    const transport = new NodeStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: !wantsEventStream(req.body) });
+    // Closing a server aborts its running handlers (a wait, an upstream call): only for a client that left early.
+    res.once('close', () => {
+      if (!res.writableFinished) void server.close();
     });
-    try {
-      if (wantsEventStream(req.body, req.headers.accept)) await serveEventStream(server, req, res);
-      else await serveJson(server, req, res);
-    } catch (error) {
-      logger.error({ err: error, request_id: requestId }, 'mcp request failed');
-      if (!res.headersSent) sendJsonRpcError(res, 500, -32603, 'Internal error while handling the MCP request.');
-    }
+    await server.connect(transport);
+    await transport.handleRequest(req, res, req.body);
+  }
+
+  return {
+    post: (req, res) => {
+      const caller = res.locals.caller;
+      const exchange: Exchange = {
+        caller,
+        onToolCall: (report) => {
+          caller.toolOutcome = report.outcome;
+          deps.onToolCall?.(report);
+          if (report.outcome === 'internal_error') {
+            logger.error({ err: report.error, tool: report.tool, request_id: caller.requestId }, 'tool failed');
+          }
+        },
+      };
+      if (caller.era === 'legacy') {
+        serveLegacy(req, res, serverFor(exchange, 'legacy')).catch((error: unknown) => {
+          logger.error({ err: error, request_id: caller.requestId }, 'mcp request failed');
+          if (!res.headersSent) sendJsonRpcError(res, 500, -32603, 'Internal error while handling the MCP request.');
+        });
+        return;
+      }
+      const apiKey = caller.credentials.kind === 'key' ? caller.credentials.apiKey : '';
+      const auth: AuthInfo = { token: apiKey, clientId: 'flux-mcp', scopes: [], extra: { exchange } };
+      (req as Request & { auth?: AuthInfo }).auth = auth;
+      void serveModern(req, res, req.body);
+    },
+    close: () => modern.close(),
   };
 }
 

@@ -44,15 +44,18 @@ export function rateLimits(options: RateLimitOptions): RequestHandler[] {
     rateLimit({
       ...common,
       limit: options.perKeyPerMinute,
-      skip: (_req, res) => res.locals.apiKey === undefined,
-      keyGenerator: (_req, res) => res.locals.keyFingerprint!,
+      skip: (_req, res) => res.locals.caller.credentials.kind !== 'key',
+      keyGenerator: (_req, res) => {
+        const { credentials } = res.locals.caller;
+        return credentials.kind === 'key' ? credentials.fingerprint : '';
+      },
       handler: refuse('key', options.perKeyPerMinute),
       ...(options.store ? { store: options.store('flux-mcp:rl:key:') } : {}),
     }),
     rateLimit({
       ...common,
       limit: options.anonymousPerMinute,
-      skip: (_req, res) => res.locals.apiKey !== undefined,
+      skip: (_req, res) => res.locals.caller.credentials.kind === 'key',
       keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
       handler: refuse('ip', options.anonymousPerMinute),
       ...(options.store ? { store: options.store('flux-mcp:rl:ip:') } : {}),

@@ -1,21 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { bearerKey } from './bearerAuth.js';
+import { readCredentials } from './bearerAuth.js';
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
- * Gives every request an id: the caller's `X-Request-Id` when it is short and plain (and is not
- * the caller's own key), a fresh UUID otherwise. The id is echoed as a response header, written
+ * Starts the request's caller object: its id and the credentials of its Authorization header,
+ * read here once. The id is the caller's `X-Request-Id` when it is short and plain (and does not
+ * carry the caller's own key), a fresh UUID otherwise; it is echoed as a response header, written
  * as `request_id` into every log line of the request, and sent upstream.
  */
 export function requestContext(): RequestHandler {
   return (req, res, next) => {
+    const credentials = readCredentials(req.headers.authorization);
     const offered = req.headers['x-request-id'];
     const sane = typeof offered === 'string' && SANE_REQUEST_ID.test(offered);
-    const key = sane ? bearerKey(req.headers.authorization) : undefined;
-    const requestId = sane && !(key && offered.includes(key)) ? offered : randomUUID();
-    res.locals.requestId = requestId;
+    const carriesKey = sane && credentials.kind === 'key' && offered.includes(credentials.apiKey);
+    const requestId = sane && !carriesKey ? offered : randomUUID();
+    res.locals.caller = { requestId, credentials };
     res.setHeader('X-Request-Id', requestId);
     next();
   };

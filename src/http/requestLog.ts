@@ -3,8 +3,8 @@ import type { Logger } from '../logger.js';
 import { routeLabel } from './routeLabel.js';
 
 /**
- * One log line per request, written when the response is done: method, path, JSON-RPC method,
- * tool, status, duration and the request id. Headers, query strings and bodies are never logged,
+ * One log line per request, written when the response is done: method, path, protocol era,
+ * JSON-RPC method, tool, status, duration and the request id. Headers, query strings and bodies are never logged,
  * and paths only as routeLabel gives them.
  */
 export function requestLog(logger: Logger): RequestHandler {
@@ -12,13 +12,15 @@ export function requestLog(logger: Logger): RequestHandler {
     const started = performance.now();
     const done = () => {
       const status = res.statusCode;
+      const caller = res.locals.caller;
       const line = {
-        request_id: res.locals.requestId,
+        request_id: caller.requestId,
         method: req.method,
         path: routeLabel(req.path),
-        rpc_method: res.locals.rpcMethod,
-        tool: res.locals.tool,
-        tool_outcome: res.locals.toolOutcome,
+        era: caller.era,
+        rpc_method: caller.rpcMethod,
+        tool: caller.tool,
+        tool_outcome: caller.toolOutcome,
         status,
         aborted: res.writableFinished ? undefined : true,
         duration_ms: Math.round((performance.now() - started) * 10) / 10,

@@ -1,26 +1,7 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
-import { FluxApiError } from '../flux/errors.js';
+import { UserFacingError } from '../userFacingError.js';
 import type { ToolAnswer } from './toolDefinition.js';
-
-/**
- * A JSON-RPC error answered instead of a result. The SDK sends `code` and `message` as they are;
- * its own McpError would prefix the message with "MCP error <code>:" once more.
- */
-export class ProtocolError extends Error {
-  override readonly name = 'ProtocolError';
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** A failure a tool reports in its own words: the message is the sentence the caller sees. */
-export class ToolError extends Error {
-  override readonly name = 'ToolError';
-}
 
 /** The one place that builds a successful tool result: structured content plus readable text. */
 export function successResult(answer: ToolAnswer<Record<string, unknown>>): CallToolResult {
@@ -57,6 +38,6 @@ export function invalidArgumentsSentence(toolName: string, error: z.ZodError): s
 
 /** The sentence a caller sees for a failure thrown by a handler. */
 export function failureSentence(toolName: string, error: unknown): string {
-  if (error instanceof FluxApiError || error instanceof ToolError) return error.message;
+  if (error instanceof UserFacingError) return error.message;
   return `${toolName} failed inside flux-mcp because of an unexpected error; try again, and report it to the service operator if it keeps happening.`;
 }

@@ -1,13 +1,14 @@
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
-import { CallToolRequestSchema, CancelledNotificationSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { Server, type CacheHint, type Implementation, type JSONRPCRequest, type Result, type ServerContext } from '@modelcontextprotocol/server';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import type { FluxClient } from '../flux/client.js';
 import type { Logger } from '../logger.js';
 import { VERSION } from '../version.js';
-import type { InFlightCalls } from './inFlightCalls.js';
+import type { Caller } from './caller.js';
+import { SERVED_PROTOCOL_VERSIONS } from './protocolVersions.js';
 import { errorResult } from './result.js';
-import type { ProgressReporter, WaitSupport } from './toolDefinition.js';
 import type { ToolCallReport, ToolRegistry } from './toolRegistry.js';
+import { progressReporter } from './wait/progress.js';
+import type { WaitSupport } from './wait/waitSupport.js';
 
 /** Long-lived pieces shared by every request: built once at start. */
 export interface McpServerDeps {
@@ -15,90 +16,96 @@ export interface McpServerDeps {
   readonly flux: FluxClient;
   readonly logger: Logger;
   readonly waits: WaitSupport;
-  readonly inFlight: InFlightCalls;
 }
 
-/** Pieces that belong to one request (HTTP) or one connection (stdio). */
-export interface McpRequestScope {
-  /** The caller's key; absent only on requests that do not call tools. */
-  readonly apiKey: string | undefined;
-  /** Fingerprint of that key: what per-key limits and cancellation match on. */
-  readonly owner: string | undefined;
-  readonly onToolCall?: (report: ToolCallReport) => void;
-  /** The request's id, written into log lines and sent upstream. */
-  readonly requestId?: string;
-}
+export const SERVER_INFO: Implementation = {
+  name: 'flux-mcp',
+  title: 'Flux tasks (AceDataCloud)',
+  version: VERSION,
+  description: 'Status and results (image URLs, metadata) of Flux image-generation tasks run by AceDataCloud.',
+  websiteUrl: 'https://platform.acedata.cloud',
+};
 
-const INSTRUCTIONS =
-  'Checks on Flux image-generation tasks run by AceDataCloud. Use flux_get_task for one task id and ' +
-  'flux_get_tasks_batch for several. Results carry image URLs once a task has succeeded. To wait for a ' +
-  'result, pass wait_seconds (up to 45) instead of calling repeatedly; while a task is pending, wait ' +
-  'poll_after_seconds before asking again.';
+export const INSTRUCTIONS = [
+  'Checks on Flux image-generation tasks run by AceDataCloud; it reads tasks and never creates or changes one.',
+  'Use flux_get_task for one task id and flux_get_tasks_batch for two or more (up to 50) in one call, rather than many single calls.',
+  'Results carry image URLs once a task has succeeded; a failed task carries its error, and an id created with another API key is not_found.',
+  'To wait for a result, pass wait_seconds (up to 45) and the server answers as soon as the task settles; while a task is still pending, wait poll_after_seconds before asking again instead of calling in a loop.',
+].join(' ');
+
+/** The tool list never changes while a process runs, and is the same for every caller. */
+const FIXED_FOR_THE_PROCESS: CacheHint = { ttlMs: 60 * 60 * 1000, cacheScope: 'public' };
 
 /**
- * The SDK's Server builds an Ajv instance each time unless given one. flux-mcp never asks the
- * client for elicitation (the only use of it), so one instance serves every request.
+ * The SDK's Server builds a JSON Schema validator each time unless given one. flux-mcp never asks
+ * the client for elicitation (its only use), so one instance serves every request.
  */
 const SHARED_JSON_SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
 
-/** A fresh MCP server for one request or connection; the registry it serves is shared and prebuilt. */
-export function createMcpServer(deps: McpServerDeps, scope: McpRequestScope): Server {
-  const server = new Server(
-    { name: 'flux-mcp', title: 'Flux tasks (AceDataCloud)', version: VERSION },
-    { capabilities: { tools: {}, logging: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: SHARED_JSON_SCHEMA_VALIDATOR },
-  );
+type RequestHandler = (request: JSONRPCRequest, ctx: ServerContext) => Promise<Result>;
 
-  server.setRequestHandler(ListToolsRequestSchema, () => deps.registry.listResult);
+/**
+ * The SDK's Server, with one change: the SDK's `server/discover` lists only the 2026-07-28-era
+ * versions, while this endpoint also serves every 2025-era version through `initialize`. A
+ * dual-era server names them all, as the specification's own example does; the SDK still builds
+ * the rest of the answer and adds cache hints, serverInfo and resultType to it.
+ */
+class DualEraServer extends Server {
+  protected override _wrapHandler(method: string, handler: RequestHandler): RequestHandler {
+    if (method !== 'server/discover') return super._wrapHandler(method, handler);
+    return super._wrapHandler(method, async (request, ctx) => ({ ...(await handler(request, ctx)), supportedVersions: [...SERVED_PROTOCOL_VERSIONS] }));
+  }
+}
 
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+/**
+ * A fresh MCP server for one request (HTTP) or one connection (stdio), serving `caller` only.
+ * The registry it serves is shared and prebuilt; the SDK owns the protocol around it.
+ */
+export function createMcpServer(deps: McpServerDeps, caller: Caller, onToolCall?: (report: ToolCallReport) => void): Server {
+  const server = new DualEraServer(SERVER_INFO, {
+    capabilities: { tools: {}, logging: {} },
+    instructions: INSTRUCTIONS,
+    jsonSchemaValidator: SHARED_JSON_SCHEMA_VALIDATOR,
+    cacheHints: { 'tools/list': FIXED_FOR_THE_PROCESS, 'server/discover': FIXED_FOR_THE_PROCESS },
+  });
+
+  server.setRequestHandler('tools/list', () => deps.registry.listResult);
+
+  server.setRequestHandler('tools/call', async (request, ctx: ServerContext) => {
     const tool = deps.registry.resolve(request.params.name);
-    if (scope.apiKey === undefined || scope.owner === undefined) {
+    const { apiKey, fingerprint } = caller;
+    if (apiKey === undefined || fingerprint === undefined) {
       return errorResult('No API key came with this call; send your AceDataCloud API key as "Authorization: Bearer <key>".');
     }
-    const owner = scope.owner;
-    const trackCancellation = () => {
-      const call = new AbortController();
-      const onAbort = () => call.abort();
-      extra.signal.addEventListener('abort', onAbort, { once: true });
-      const untrack = deps.inFlight.track(owner, extra.requestId, call);
-      return {
-        signal: call.signal,
-        done: () => {
-          untrack();
-          extra.signal.removeEventListener('abort', onAbort);
-        },
-      };
-    };
-    const progressToken = extra._meta?.progressToken;
-    const progress: ProgressReporter | undefined =
-      progressToken === undefined
-        ? undefined
-        : (value, total, message) =>
-            extra
-              .sendNotification({ method: 'notifications/progress', params: { progressToken, progress: value, total, message } })
-              .catch(() => undefined);
+    const signal = ctx.mcpReq.signal;
     return deps.registry.run(
       tool,
       request.params.arguments,
       {
-        apiKey: scope.apiKey,
-        owner,
-        signal: extra.signal,
-        trackCancellation,
+        apiKey,
+        signal,
         flux: deps.flux,
         logger: deps.logger,
-        waits: deps.waits,
-        requestId: scope.requestId,
-        ...(progress ? { progress } : {}),
+        requestId: caller.requestId,
+        wait: {
+          support: deps.waits,
+          owner: fingerprint,
+          callId: ctx.mcpReq.id,
+          signal,
+          progress: progressReporter(ctx.mcpReq._meta?.progressToken, ctx.mcpReq.notify),
+          logger: deps.logger,
+          requestId: caller.requestId,
+        },
       },
-      scope.onToolCall,
+      onToolCall,
     );
   });
 
-  // In stateless HTTP a cancellation arrives in its own request; it may stop a call of the same key.
-  server.setNotificationHandler(CancelledNotificationSchema, (notification) => {
+  // A legacy client cancels with a notification that, over stateless HTTP, comes in its own
+  // request; it may stop a running call of the same key only.
+  server.setNotificationHandler('notifications/cancelled', (notification) => {
     const { requestId } = notification.params;
-    if (scope.owner !== undefined && requestId !== undefined) deps.inFlight.cancel(scope.owner, requestId);
+    if (caller.fingerprint !== undefined && requestId !== undefined) deps.waits.inFlight.cancel(caller.fingerprint, requestId);
   });
 
   return server;

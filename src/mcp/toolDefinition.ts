@@ -1,40 +1,21 @@
-import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { ToolAnnotations } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import type { FluxCallOptions, FluxClient } from '../flux/client.js';
 import type { Logger } from '../logger.js';
-import type { WaitSlots } from './waitSlots.js';
-
-/** What waiting calls share across the process. */
-export interface WaitSupport {
-  readonly slots: WaitSlots;
-  /** Aborted when the service starts shutting down: waits answer with what they have. */
-  readonly stopping: AbortSignal;
-}
-
-/** Sends one progress notification to the client that asked for them. */
-export type ProgressReporter = (progress: number, total: number, message: string) => Promise<void>;
+import type { CallWait } from './wait/waitSupport.js';
 
 /** What a tool handler may use for one call. Everything here belongs to that call only. */
 export interface ToolContext {
   /** The caller's API key, passed through to the Flux API for this call and never kept. */
   readonly apiKey: string;
-  /** Aborted when the MCP client disconnects. */
+  /** Aborted when the MCP client disconnects or cancels. */
   readonly signal: AbortSignal;
-  /**
-   * For calls that may run long (waits): a signal that also aborts when the client cancels this
-   * call with notifications/cancelled, which in stateless HTTP arrives in another request.
-   * Call `done` when the call ends.
-   */
-  readonly trackCancellation: () => { readonly signal: AbortSignal; readonly done: () => void };
   readonly flux: FluxClient;
   readonly logger: Logger;
-  /** Who is calling, as a fingerprint of the key: for per-key limits, never the key itself. */
-  readonly owner: string;
-  readonly waits: WaitSupport;
-  /** Present when the client sent a progressToken with the call. */
-  readonly progress?: ProgressReporter;
   /** Id of the request this call came in, for logs and the upstream `x-request-id`. */
-  readonly requestId?: string;
+  readonly requestId: string;
+  /** For calls with `wait_seconds`: slots, cancellation and progress. */
+  readonly wait: CallWait;
 }
 
 /** Options for one Flux API call made on behalf of this tool call. */

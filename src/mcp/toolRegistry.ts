@@ -1,10 +1,10 @@
-import { ErrorCode, type CallToolResult, type ListToolsResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, ProtocolErrorCode, type CallToolResult, type ListToolsResult, type Tool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { FluxApiError } from '../flux/errors.js';
-import { errorResult, failureSentence, invalidArgumentsSentence, ProtocolError, successResult } from './result.js';
+import { UserFacingError } from '../userFacingError.js';
+import { errorResult, failureSentence, invalidArgumentsSentence, successResult } from './result.js';
 import type { ToolContext, ToolDefinition } from './toolDefinition.js';
 
-export type ToolOutcome = 'ok' | 'invalid_input' | 'upstream_error' | 'internal_error';
+export type ToolOutcome = 'ok' | 'invalid_input' | 'refused' | 'upstream_error' | 'internal_error';
 
 export interface ToolCallReport {
   readonly tool: string;
@@ -67,7 +67,7 @@ export class ToolRegistry {
     const tool = this.#tools.get(name);
     if (!tool) {
       throw new ProtocolError(
-        ErrorCode.InvalidParams,
+        ProtocolErrorCode.InvalidParams,
         `Unknown tool ${JSON.stringify(name.slice(0, 64))}; this server offers ${this.#offered}.`,
       );
     }
@@ -103,7 +103,7 @@ export class ToolRegistry {
       done('ok');
       return successResult(answer);
     } catch (error) {
-      done(error instanceof FluxApiError ? 'upstream_error' : 'internal_error', error);
+      done(error instanceof UserFacingError ? error.outcome : 'internal_error', error);
       return errorResult(failureSentence(tool.name, error));
     }
   }

@@ -1,10 +1,10 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { loadConfig } from '../../src/config.js';
 import { FluxSandbox, type FluxSandboxOptions } from '../../src/sandbox/fluxSandbox.js';
 import { startService, type RunningService, type ServiceOptions } from '../../src/service.js';
+import type { TestClient, ToolResult } from './clients.js';
 import { LogCapture } from './logCapture.js';
+
+export { CLIENT_KINDS, connectClient, textOf, type ClientKind, type ProgressUpdate, type TestClient, type ToolResult } from './clients.js';
 
 export interface Harness {
   readonly sandbox: FluxSandbox;
@@ -46,22 +46,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
 }
 
-/** The SDK's own client, connected over Streamable HTTP with `key` as the bearer key. */
-export async function connectClient(mcpUrl: URL, key: string | undefined, headers: Record<string, string> = {}): Promise<Client> {
-  const client = new Client({ name: 'flux-mcp-tests', version: '1.0.0' });
-  const requestHeaders = key === undefined ? headers : { Authorization: `Bearer ${key}`, ...headers };
-  await client.connect(new StreamableHTTPClientTransport(mcpUrl, { requestInit: { headers: requestHeaders } }));
-  return client;
-}
-
-export async function callTool(client: Client, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
-  return (await client.callTool({ name, arguments: args })) as CallToolResult;
-}
-
-/** The text of a tool result's first content block. */
-export function textOf(result: CallToolResult): string {
-  const first = result.content[0];
-  return first?.type === 'text' ? first.text : '';
+export function callTool(client: TestClient, name: string, args: Record<string, unknown>): Promise<ToolResult> {
+  return client.callTool(name, args);
 }
 
 /**
@@ -107,3 +93,34 @@ export const INITIALIZE = {
   method: 'initialize',
   params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
 };
+
+export const MODERN_VERSION = '2026-07-28';
+
+/**
+ * A raw 2026-07-28 request: the body with the `_meta` envelope and the headers the revision
+ * requires (MCP-Protocol-Version, Mcp-Method and, for tools/call, Mcp-Name).
+ */
+export function modernRequest(
+  method: string,
+  params: Record<string, unknown> = {},
+  { id = 1, meta = {} }: { id?: number | string; meta?: Record<string, unknown> } = {},
+): { body: string; headers: Record<string, string> } {
+  const envelope = {
+    'io.modelcontextprotocol/protocolVersion': MODERN_VERSION,
+    'io.modelcontextprotocol/clientCapabilities': {},
+    'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+    ...meta,
+  };
+  const headers: Record<string, string> = { 'mcp-protocol-version': MODERN_VERSION, 'mcp-method': method };
+  if (method === 'tools/call' && typeof params.name === 'string') headers['mcp-name'] = params.name;
+  return { body: JSON.stringify({ jsonrpc: '2.0', id, method, params: { ...params, _meta: envelope } }), headers };
+}
+
+/** Resolves once `check` holds, polling every 25 ms; rejects after `timeoutMs`. */
+export async function eventually(check: () => boolean, timeoutMs = 5_000, what = 'the condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

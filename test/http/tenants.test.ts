@@ -1,17 +1,22 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { callTool, connectClient, startHarness, type Harness } from '../helpers/harness.js';
+import { callTool, connectClient, startHarness, type ClientKind, type Harness, type TestClient } from '../helpers/harness.js';
 
-const TENANTS = ['key-tenant-alpha-0001', 'key-tenant-bravo-0002'] as const;
+/** Three tenants, each on another kind of client, so both protocol eras interleave on one endpoint. */
+const TENANTS = ['key-tenant-alpha-0001', 'key-tenant-bravo-0002', 'key-tenant-charlie-0003'] as const;
+const KINDS: Record<(typeof TENANTS)[number], ClientKind> = {
+  'key-tenant-alpha-0001': 'modern',
+  'key-tenant-bravo-0002': 'legacy',
+  'key-tenant-charlie-0003': 'auto',
+};
 const ROUNDS = 60;
 
 type TaskResult = { result: { task_id: string; status: string; prompt?: string } };
 type BatchResult = { result: { tasks: { task_id: string; status: string; prompt?: string }[] } };
 
-describe('two tenants through one service', () => {
+describe('three tenants through one service, in both protocol eras', () => {
   let harness: Harness;
-  const clients = new Map<string, Client>();
+  const clients = new Map<string, TestClient>();
   const tasks = new Map<string, string[]>();
 
   before(async () => {
@@ -21,7 +26,7 @@ describe('two tenants through one service', () => {
         key,
         Array.from({ length: 5 }, (_, i) => harness.sandbox.addTask(key, { prompt: `prompt of ${key} #${i}` })),
       );
-      clients.set(key, await connectClient(harness.mcpUrl, key));
+      clients.set(key, await connectClient(harness.mcpUrl, key, KINDS[key]));
     }
   });
   after(async () => {

@@ -1,23 +1,25 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { callTool, connectClient, startHarness, textOf, type Harness } from '../helpers/harness.js';
+import { callTool, CLIENT_KINDS, connectClient, startHarness, textOf, type Harness, type TestClient } from '../helpers/harness.js';
 
 const KEY = 'key-tools-tests-0001';
 
-describe('tools over Streamable HTTP with the SDK client', () => {
+for (const kind of CLIENT_KINDS) describe(`tools over Streamable HTTP with the ${kind} client`, () => {
   let harness: Harness;
-  let client: Client;
+  let client: TestClient;
 
   before(async () => {
     harness = await startHarness({ sandbox: { maxPageSize: 12 } });
     harness.sandbox.addKey(KEY);
-    client = await connectClient(harness.mcpUrl, KEY);
+    client = await connectClient(harness.mcpUrl, KEY, kind);
   });
   after(async () => {
     await client.close();
     await harness.close();
+  });
+
+  it(`lands in the ${kind === 'legacy' ? 'legacy' : 'modern'} era`, () => {
+    assert.equal(client.era, kind === 'legacy' ? 'legacy' : 'modern');
   });
   beforeEach(() => {
     harness.sandbox.clearFaults().clearRequests();
@@ -242,8 +244,8 @@ describe('tools over Streamable HTTP with the SDK client', () => {
 
   it('answers an unknown tool with JSON-RPC error -32602, not a tool result', async () => {
     await assert.rejects(
-      client.callTool({ name: 'flux_delete_everything', arguments: {} }),
-      (error: unknown) => error instanceof McpError && error.code === -32602 && /Unknown tool "flux_delete_everything"/.test(error.message),
+      client.callTool('flux_delete_everything', {}),
+      (error: { code?: unknown; message?: string }) => error.code === -32602 && /Unknown tool "flux_delete_everything"/.test(error.message ?? ''),
     );
   });
 });

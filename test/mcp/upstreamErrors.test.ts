@@ -1,20 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { SandboxFault } from '../../src/sandbox/fluxSandbox.js';
-import { callTool, connectClient, startHarness, textOf, type Harness } from '../helpers/harness.js';
+import { callTool, CLIENT_KINDS, connectClient, startHarness, textOf, type Harness, type TestClient } from '../helpers/harness.js';
 
 const KEY = 'key-upstream-errors-0001';
 
-describe('upstream failures that persist become one clear isError sentence', () => {
+for (const kind of CLIENT_KINDS) describe(`upstream failures that persist become one clear isError sentence (${kind} client)`, () => {
   let harness: Harness;
-  let client: Client;
+  let client: TestClient;
   let taskId: string;
 
   before(async () => {
     harness = await startHarness({ env: { FLUX_REQUEST_TIMEOUT: '1', FLUX_TOTAL_TIMEOUT: '4' } });
     taskId = harness.sandbox.addTask(KEY);
-    client = await connectClient(harness.mcpUrl, KEY);
+    client = await connectClient(harness.mcpUrl, KEY, kind);
   });
   after(async () => {
     await client.close();
@@ -66,7 +65,7 @@ describe('upstream failures that persist become one clear isError sentence', () 
   it('reports a refused connection when the Flux API is down', async () => {
     const down = await startHarness();
     const url = down.sandbox.url;
-    const downClient = await connectClient(down.mcpUrl, KEY);
+    const downClient = await connectClient(down.mcpUrl, KEY, kind);
     await down.sandbox.close();
     try {
       const result = await callTool(downClient, 'flux_get_task', { task_id: 'abc' });
@@ -82,7 +81,7 @@ describe('upstream failures that persist become one clear isError sentence', () 
 
 describe('transient upstream failures are retried away', () => {
   let harness: Harness;
-  let client: Client;
+  let client: TestClient;
 
   before(async () => {
     harness = await startHarness({ env: { FLUX_REQUEST_TIMEOUT: '1', FLUX_TOTAL_TIMEOUT: '4' } });

@@ -1,4 +1,4 @@
-import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import type { ToolAnnotations } from '@modelcontextprotocol/server';
 
 /** Hints for a tool that only reads from the Flux API: safe to call again, never changes anything. */
 export function readOnlyAnnotations(title: string): ToolAnnotations {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { normaliseTask, taskSchema } from '../../flux/task.js';
 import { defineTool, fluxCallOptions } from '../toolDefinition.js';
-import { MAX_WAIT_SECONDS, waitForSettled } from '../waitForSettled.js';
+import { MAX_WAIT_SECONDS, waitForSettled } from '../wait/waitForSettled.js';
 import { readOnlyAnnotations } from './annotations.js';
 import { taskIdSchema, waitSecondsSchema } from './taskInput.js';
 import { summariseTask } from './taskSummary.js';
@@ -34,7 +34,7 @@ export const getTaskTool = defineTool({
   }),
   annotations: readOnlyAnnotations('Get Flux task'),
   async handler({ task_id, wait_seconds }, context) {
-    const { tasks, waitedSeconds } = await waitForSettled(context, wait_seconds, async (signal, deadline) => {
+    const { tasks, waitedSeconds } = await waitForSettled(context.wait, wait_seconds, async (signal, deadline) => {
       const record = await context.flux.retrieveTask(task_id, fluxCallOptions(context, signal, deadline));
       return [normaliseTask(task_id, record)];
     });

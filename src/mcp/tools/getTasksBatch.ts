@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { normaliseTask, taskSchema } from '../../flux/task.js';
 import { defineTool, fluxCallOptions } from '../toolDefinition.js';
-import { MAX_WAIT_SECONDS, waitForSettled } from '../waitForSettled.js';
+import { MAX_WAIT_SECONDS, waitForSettled } from '../wait/waitForSettled.js';
 import { readOnlyAnnotations } from './annotations.js';
 import { MAX_BATCH_SIZE, taskIdSchema, waitSecondsSchema } from './taskInput.js';
 import { countStatuses, summariseBatch } from './taskSummary.js';
@@ -47,7 +47,7 @@ export const getTasksBatchTool = defineTool({
   }),
   annotations: readOnlyAnnotations('Get Flux tasks (batch)'),
   async handler({ task_ids, wait_seconds }, context) {
-    const { tasks, waitedSeconds } = await waitForSettled(context, wait_seconds, async (signal, deadline) => {
+    const { tasks, waitedSeconds } = await waitForSettled(context.wait, wait_seconds, async (signal, deadline) => {
       const records = await context.flux.retrieveTasks(task_ids, fluxCallOptions(context, signal, deadline));
       const now = Date.now();
       return task_ids.map((id) => normaliseTask(id, records.get(id), now));

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_WAIT_SECONDS } from '../waitForSettled.js';
+import { MAX_WAIT_SECONDS } from '../wait/waitForSettled.js';
 
 export const MAX_TASK_ID_LENGTH = 128;
 export const MAX_BATCH_SIZE = 50;

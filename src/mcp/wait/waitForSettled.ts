@@ -1,21 +1,22 @@
-import { FluxApiError } from '../flux/errors.js';
-import type { Task } from '../flux/task.js';
-import { sleep } from '../sleep.js';
-import { ToolError } from './result.js';
-import type { ToolContext } from './toolDefinition.js';
+import type { Task } from '../../flux/task.js';
+import { sleep } from '../../sleep.js';
+import { UserFacingError } from '../../userFacingError.js';
+import type { CallWait } from './waitSupport.js';
 
 export const MAX_WAIT_SECONDS = 45;
 /** Pauses between polls: quick at first, when a task may be about to finish, then every 5 s. */
 const POLL_PAUSES_MS = [1_000, 2_000, 3_000, 4_000, 5_000];
 /** How far past the end of the wait one poll may run before it is cut. */
 const POLL_GRACE_MS = 10_000;
-const TRANSIENT = new Set(['rate_limited', 'upstream_error', 'network', 'timeout', 'overloaded']);
 
 export interface WaitOutcome {
   readonly tasks: Task[];
   /** Seconds spent waiting, one decimal. */
   readonly waitedSeconds: number;
 }
+
+/** Looks the tasks up once; must honour the signal and the deadline (a `performance.now()` time) it is given. */
+export type Look = (signal: AbortSignal, deadline?: number) => Promise<Task[]>;
 
 function settledCount(tasks: readonly Task[]): number {
   return tasks.filter((task) => task.status !== 'pending').length;
@@ -25,31 +26,27 @@ function settledCount(tasks: readonly Task[]): number {
  * Looks the tasks up, and with `waitSeconds` > 0 keeps looking until every one has settled or the
  * time is up, reporting progress after each look. Stops early, answering with the latest state,
  * when the service shuts down; stops at once when the client disconnects or cancels.
- * `look` fetches the tasks once; it must honour the signal and the deadline it is given.
  */
-export async function waitForSettled(
-  context: ToolContext,
-  waitSeconds: number,
-  look: (signal: AbortSignal, deadline?: number) => Promise<Task[]>,
-): Promise<WaitOutcome> {
-  if (waitSeconds <= 0) return { tasks: await look(context.signal), waitedSeconds: 0 };
+export async function waitForSettled(wait: CallWait, waitSeconds: number, look: Look): Promise<WaitOutcome> {
+  if (waitSeconds <= 0) return { tasks: await look(wait.signal), waitedSeconds: 0 };
 
-  const slot = context.waits.slots.acquire(context.owner);
-  if (slot === 'owner_full') {
-    throw new ToolError(
-      `This API key already has ${context.waits.slots.maxPerOwner} waiting calls open; call again with wait_seconds 0, or once one of them has answered.`,
+  const { slots, inFlight, stopping } = wait.support;
+  const release = slots.acquire(wait.owner);
+  if (release === 'owner_full') {
+    throw new UserFacingError(
+      `This API key already has ${slots.maxPerOwner} waiting calls open; call again with wait_seconds 0, or once one of them has answered.`,
     );
   }
-  if (slot === 'all_full') {
-    throw new ToolError('flux-mcp is holding as many waiting calls as it can; call again with wait_seconds 0, or in a few seconds.');
+  if (release === 'all_full') {
+    throw new UserFacingError('flux-mcp is holding as many waiting calls as it can; call again with wait_seconds 0, or in a few seconds.');
   }
 
   // Polls stop on disconnect or cancel; pauses end early on shutdown as well.
-  const call = context.trackCancellation();
+  const call = inFlight.track(wait.owner, wait.callId, wait.signal);
   const pauses = new AbortController();
   const endPause = () => pauses.abort();
   call.signal.addEventListener('abort', endPause, { once: true });
-  context.waits.stopping.addEventListener('abort', endPause, { once: true });
+  stopping.addEventListener('abort', endPause, { once: true });
   const started = performance.now();
   const end = started + waitSeconds * 1000;
   const elapsed = () => Math.round((performance.now() - started) / 100) / 10;
@@ -60,17 +57,17 @@ export async function waitForSettled(
       try {
         latest = await look(call.signal, end + POLL_GRACE_MS);
       } catch (error) {
-        const transient = error instanceof FluxApiError && TRANSIENT.has(error.kind);
+        const transient = error instanceof UserFacingError && error.transient;
         if (!transient || !latest || performance.now() >= end) throw error;
-        context.logger.debug({ err_kind: (error as FluxApiError).kind, request_id: context.requestId }, 'poll failed during a wait; polling on');
+        wait.logger.debug({ err_message: (error as Error).message, request_id: wait.requestId }, 'poll failed during a wait; polling on');
       }
-      if (latest && context.progress) {
+      if (latest && wait.progress) {
         // Progress must grow with every notification; it stops at the total.
         const progress = Math.min(Math.max(elapsed(), lastProgress + 0.1), waitSeconds);
         if (progress > lastProgress) {
           lastProgress = progress;
           const settled = settledCount(latest);
-          await context.progress(progress, waitSeconds, `${settled} of ${latest.length} task${latest.length === 1 ? '' : 's'} settled`);
+          await wait.progress(progress, waitSeconds, `${settled} of ${latest.length} task${latest.length === 1 ? '' : 's'} settled`);
         }
       }
       if (latest && settledCount(latest) === latest.length) break;
@@ -83,10 +80,10 @@ export async function waitForSettled(
     throw error;
   } finally {
     call.signal.removeEventListener('abort', endPause);
-    context.waits.stopping.removeEventListener('abort', endPause);
+    stopping.removeEventListener('abort', endPause);
     call.done();
-    slot();
+    release();
   }
-  if (!latest) throw new ToolError('The wait ended before the Flux API answered; call again.');
+  if (!latest) throw new UserFacingError('The wait ended before the Flux API answered; call again.');
   return { tasks: latest, waitedSeconds: elapsed() };
 }

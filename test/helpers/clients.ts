@@ -1,0 +1,107 @@
+import { Client as V2Client, StreamableHTTPClientTransport as V2HttpTransport, type Tool } from '@modelcontextprotocol/client';
+import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as V1HttpTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+/**
+ * The clients every wire-crossing behaviour is checked with:
+ * - `modern`: the SDK v2 client pinned to 2026-07-28 (what newer hosts speak);
+ * - `auto`: the SDK v2 client probing with server/discover, falling back to initialize;
+ * - `legacy`: the SDK v1 client, the 2025 initialize handshake (what most deployed hosts run).
+ */
+export const CLIENT_KINDS = ['modern', 'auto', 'legacy'] as const;
+export type ClientKind = (typeof CLIENT_KINDS)[number];
+
+export interface ToolResult {
+  readonly content: readonly { type: string; text?: string; [key: string]: unknown }[];
+  readonly structuredContent?: Record<string, unknown>;
+  readonly isError?: boolean;
+  readonly [key: string]: unknown;
+}
+
+export interface ProgressUpdate {
+  readonly progress: number;
+  readonly total?: number;
+  readonly message?: string;
+}
+
+export interface CallOptions {
+  readonly onprogress?: (progress: ProgressUpdate) => void;
+  readonly signal?: AbortSignal;
+  readonly timeout?: number;
+}
+
+/** One MCP client of any kind, with the calls the tests need. */
+export interface TestClient {
+  readonly kind: ClientKind;
+  /** The era the connection landed on. */
+  readonly era: 'modern' | 'legacy';
+  readonly serverInfo: { name: string; title?: string; version: string } | undefined;
+  readonly instructions: string | undefined;
+  listTools(): Promise<{ tools: Tool[] }>;
+  callTool(name: string, args: Record<string, unknown>, options?: CallOptions): Promise<ToolResult>;
+  close(): Promise<void>;
+  /** The underlying SDK client, for what only one kind offers. */
+  readonly v2: V2Client | undefined;
+  readonly v1: V1Client | undefined;
+}
+
+const INFO = { name: 'flux-mcp-tests', version: '1.0.0' };
+
+function headersFor(key: string | undefined, headers: Record<string, string>): Record<string, string> {
+  return key === undefined ? headers : { Authorization: `Bearer ${key}`, ...headers };
+}
+
+/** Connects a client of `kind` over Streamable HTTP, with `key` as the bearer key. */
+export async function connectClient(
+  mcpUrl: URL,
+  key: string | undefined,
+  kind: ClientKind = 'legacy',
+  headers: Record<string, string> = {},
+): Promise<TestClient> {
+  const requestInit = { headers: headersFor(key, headers) };
+  if (kind === 'legacy') {
+    const client = new V1Client(INFO);
+    await client.connect(new V1HttpTransport(mcpUrl, { requestInit }));
+    return {
+      kind,
+      era: 'legacy',
+      serverInfo: client.getServerVersion(),
+      instructions: client.getInstructions(),
+      listTools: async () => (await client.listTools()) as { tools: Tool[] },
+      callTool: async (name, args, options = {}) =>
+        (await client.callTool({ name, arguments: args }, undefined, {
+          ...(options.onprogress ? { onprogress: options.onprogress } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.timeout ? { timeout: options.timeout } : {}),
+        })) as ToolResult,
+      close: () => client.close(),
+      v2: undefined,
+      v1: client,
+    };
+  }
+  const mode = kind === 'modern' ? { pin: '2026-07-28' } : 'auto';
+  const client = new V2Client(INFO, { versionNegotiation: { mode } as never });
+  await client.connect(new V2HttpTransport(mcpUrl, { requestInit }));
+  return {
+    kind,
+    era: client.getProtocolEra() ?? 'legacy',
+    serverInfo: client.getServerVersion(),
+    instructions: client.getInstructions(),
+    listTools: () => client.listTools(undefined, { cacheMode: 'bypass' }),
+    callTool: async (name, args, options = {}) =>
+      (await client.callTool({ name, arguments: args }, {
+        ...(options.onprogress ? { onprogress: options.onprogress } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.timeout ? { timeout: options.timeout } : {}),
+      })) as ToolResult,
+    close: () => client.close(),
+    v2: client,
+    v1: undefined,
+  };
+}
+
+/** The text of a tool result's first content block. */
+export function textOf(result: ToolResult): string {
+  const first = result.content[0];
+  return first?.type === 'text' ? (first.text ?? '') : '';
+}
