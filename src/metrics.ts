@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ProtocolEra } from './mcp/caller.js';
 
 /** Gauges read at scrape time, from the parts of the service that own the numbers. */
 export interface MetricSources {
@@ -16,9 +17,9 @@ const KNOWN_METHODS = new Set(['GET', 'POST', 'DELETE', 'OPTIONS', 'HEAD']);
  */
 export class Metrics {
   readonly registry = new Registry();
-  readonly #httpRequests: Counter<'route' | 'method' | 'status'>;
+  readonly #httpRequests: Counter<'route' | 'method' | 'status' | 'era'>;
   readonly #httpInFlight: Gauge;
-  readonly #toolCalls: Counter<'tool' | 'outcome'>;
+  readonly #toolCalls: Counter<'tool' | 'outcome' | 'era'>;
   readonly #toolDuration: Histogram<'tool' | 'outcome'>;
   readonly #upstreamAttempts: Counter<'action' | 'outcome' | 'attempt'>;
   readonly #upstreamDuration: Histogram<'action' | 'outcome'>;
@@ -29,15 +30,15 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
     this.#httpRequests = new Counter({
       name: 'flux_mcp_http_requests_total',
-      help: 'HTTP requests answered, by route, method and status code.',
-      labelNames: ['route', 'method', 'status'],
+      help: 'HTTP requests answered, by route, method, status code and protocol era (modern, legacy, or none when not an MCP message).',
+      labelNames: ['route', 'method', 'status', 'era'],
       registers,
     });
     this.#httpInFlight = new Gauge({ name: 'flux_mcp_http_requests_in_flight', help: 'HTTP requests being answered now.', registers });
     this.#toolCalls = new Counter({
       name: 'flux_mcp_tool_calls_total',
-      help: 'Tool calls, by tool and outcome (ok, invalid_input, upstream_error, internal_error).',
-      labelNames: ['tool', 'outcome'],
+      help: 'Tool calls, by tool, outcome (ok, invalid_input, refused, upstream_error, internal_error) and protocol era.',
+      labelNames: ['tool', 'outcome', 'era'],
       registers,
     });
     this.#toolDuration = new Histogram({
@@ -89,17 +90,18 @@ export class Metrics {
   }
 
   /** `route` must be a fixed label (see routeLabel), never a raw path. */
-  httpFinished(route: string, method: string, status: number): void {
+  httpFinished(route: string, method: string, status: number, era: ProtocolEra | undefined): void {
     this.#httpInFlight.dec();
     this.#httpRequests.inc({
       route,
       method: KNOWN_METHODS.has(method) ? method : 'other',
       status: String(status),
+      era: era ?? 'none',
     });
   }
 
-  toolCalled(tool: string, outcome: string, durationMs: number): void {
-    this.#toolCalls.inc({ tool, outcome });
+  toolCalled(tool: string, outcome: string, era: ProtocolEra, durationMs: number): void {
+    this.#toolCalls.inc({ tool, outcome, era });
     this.#toolDuration.observe({ tool, outcome }, durationMs / 1000);
   }
 

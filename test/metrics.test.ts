@@ -18,32 +18,36 @@ describe('/metrics', () => {
       harness.sandbox.addKey(SENTINEL);
       const metricsUrl = new URL('/metrics', harness.service.url);
       const before = await (await fetch(metricsUrl)).text();
-      assert.equal(sample(before, 'flux_mcp_tool_calls_total{tool="flux_get_task",outcome="ok"}'), undefined);
+      assert.equal(sample(before, 'flux_mcp_tool_calls_total{tool="flux_get_task",outcome="ok",era="legacy"}'), undefined);
 
-      const client = await connectClient(harness.mcpUrl, SENTINEL);
+      const client = await connectClient(harness.mcpUrl, SENTINEL, 'legacy');
+      const modern = await connectClient(harness.mcpUrl, SENTINEL, 'modern');
       const id = harness.sandbox.addTask(SENTINEL);
       await callTool(client, 'flux_get_task', { task_id: id });
-      await callTool(client, 'flux_get_task', { task_id: id });
+      await callTool(modern, 'flux_get_task', { task_id: id });
       await callTool(client, 'flux_get_task', { task_id: '' });
       harness.sandbox.injectFault({ kind: 'status', status: 503 }, 3);
       await callTool(client, 'flux_get_tasks_batch', { task_ids: [id] });
       await client.close();
+      await modern.close();
       await postRaw(harness.mcpUrl, '{}');
       await postRaw(harness.mcpUrl, '{}'); // over the anonymous limit of 1 per minute
 
       const response = await fetch(metricsUrl);
       assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
       const text = await response.text();
-      assert.equal(sample(text, 'flux_mcp_tool_calls_total{tool="flux_get_task",outcome="ok"}'), 2);
-      assert.equal(sample(text, 'flux_mcp_tool_calls_total{tool="flux_get_task",outcome="invalid_input"}'), 1);
-      assert.equal(sample(text, 'flux_mcp_tool_calls_total{tool="flux_get_tasks_batch",outcome="upstream_error"}'), 1);
+      assert.equal(sample(text, 'flux_mcp_tool_calls_total{tool="flux_get_task",outcome="ok",era="legacy"}'), 1);
+      assert.equal(sample(text, 'flux_mcp_tool_calls_total{tool="flux_get_task",outcome="ok",era="modern"}'), 1);
+      assert.equal(sample(text, 'flux_mcp_tool_calls_total{tool="flux_get_task",outcome="invalid_input",era="legacy"}'), 1);
+      assert.equal(sample(text, 'flux_mcp_tool_calls_total{tool="flux_get_tasks_batch",outcome="upstream_error",era="legacy"}'), 1);
       assert.equal(sample(text, 'flux_mcp_tool_call_duration_seconds_count{tool="flux_get_task",outcome="ok"}'), 2);
       assert.equal(sample(text, 'flux_mcp_upstream_requests_total{action="retrieve",outcome="ok",attempt="1"}'), 2);
       for (const attempt of ['1', '2', '3']) {
         assert.equal(sample(text, `flux_mcp_upstream_requests_total{action="retrieve_batch",outcome="upstream_error",attempt="${attempt}"}`), 1);
       }
-      assert.ok((sample(text, 'flux_mcp_http_requests_total{route="/mcp",method="POST",status="200"}') ?? 0) >= 4);
-      assert.equal(sample(text, 'flux_mcp_http_requests_total{route="/mcp",method="POST",status="429"}'), 1);
+      assert.ok((sample(text, 'flux_mcp_http_requests_total{route="/mcp",method="POST",status="200",era="legacy"}') ?? 0) >= 4);
+      assert.ok((sample(text, 'flux_mcp_http_requests_total{route="/mcp",method="POST",status="200",era="modern"}') ?? 0) >= 2, 'discover and the call');
+      assert.equal(sample(text, 'flux_mcp_http_requests_total{route="/mcp",method="POST",status="429",era="none"}'), 1);
       assert.equal(sample(text, 'flux_mcp_rate_limited_total{limiter="ip"}'), 1);
       assert.equal(sample(text, 'flux_mcp_active_waits'), 0);
       assert.equal(sample(text, 'flux_mcp_http_requests_in_flight'), 1, 'the scrape itself');

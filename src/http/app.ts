@@ -58,7 +58,7 @@ function baseApp(): Express {
 /** The HTTP app: the order of the middlewares is the path a request takes. */
 export function createApp(deps: AppDeps, options: AppOptions): { app: Express; mcp: McpEndpoint } {
   const app = baseApp();
-  const mcp = mcpEndpoint({ ...deps, onToolCall: (report) => deps.metrics.toolCalled(report.tool, report.outcome, report.durationMs) });
+  const mcp = mcpEndpoint({ ...deps, onToolCall: (report, era) => deps.metrics.toolCalled(report.tool, report.outcome, era, report.durationMs) });
   app.set('trust proxy', options.trustProxy);
   app.use(requestContext(), httpMetrics(deps.metrics), requestLog(deps.logger), securityHeaders());
   app.get('/healthz', healthz);

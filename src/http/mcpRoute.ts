@@ -43,7 +43,7 @@ function wantsEventStream(body: unknown): boolean {
  * transport in its stateless mode, answered as JSON unless progress is asked for. Either way a
  * fresh MCP server is built for the request's own caller, and never shared.
  */
-export function mcpEndpoint(deps: McpServerDeps & { onToolCall?: (report: ToolCallReport) => void }): McpEndpoint {
+export function mcpEndpoint(deps: McpServerDeps & { onToolCall?: (report: ToolCallReport, era: ProtocolEra) => void }): McpEndpoint {
   const { logger } = deps;
   const serverFor = (exchange: Exchange, era: ProtocolEra): Server => createMcpServer(deps, mcpCaller(exchange.caller, era), exchange.onToolCall);
 
@@ -79,7 +79,7 @@ export function mcpEndpoint(deps: McpServerDeps & { onToolCall?: (report: ToolCa
         caller,
         onToolCall: (report) => {
           caller.toolOutcome = report.outcome;
-          deps.onToolCall?.(report);
+          deps.onToolCall?.(report, caller.era ?? 'legacy');
           if (report.outcome === 'internal_error') {
             logger.error({ err: report.error, tool: report.tool, request_id: caller.requestId }, 'tool failed');
           }

@@ -1,6 +1,9 @@
-import { Client as V2Client, StreamableHTTPClientTransport as V2HttpTransport, type Tool } from '@modelcontextprotocol/client';
+import { Client as V2Client, StreamableHTTPClientTransport as V2HttpTransport, type Tool, type Transport as V2Transport } from '@modelcontextprotocol/client';
+import { StdioClientTransport as V2StdioTransport } from '@modelcontextprotocol/client/stdio';
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport as V1StdioTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport as V1HttpTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport as V1Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 
 /**
  * The clients every wire-crossing behaviour is checked with:
@@ -52,36 +55,56 @@ function headersFor(key: string | undefined, headers: Record<string, string>): R
 }
 
 /** Connects a client of `kind` over Streamable HTTP, with `key` as the bearer key. */
-export async function connectClient(
+export function connectClient(
   mcpUrl: URL,
   key: string | undefined,
   kind: ClientKind = 'legacy',
   headers: Record<string, string> = {},
 ): Promise<TestClient> {
   const requestInit = { headers: headersFor(key, headers) };
-  if (kind === 'legacy') {
-    const client = new V1Client(INFO);
-    await client.connect(new V1HttpTransport(mcpUrl, { requestInit }));
-    return {
-      kind,
-      era: 'legacy',
-      serverInfo: client.getServerVersion(),
-      instructions: client.getInstructions(),
-      listTools: async () => (await client.listTools()) as { tools: Tool[] },
-      callTool: async (name, args, options = {}) =>
-        (await client.callTool({ name, arguments: args }, undefined, {
-          ...(options.onprogress ? { onprogress: options.onprogress } : {}),
-          ...(options.signal ? { signal: options.signal } : {}),
-          ...(options.timeout ? { timeout: options.timeout } : {}),
-        })) as ToolResult,
-      close: () => client.close(),
-      v2: undefined,
-      v1: client,
-    };
-  }
+  return kind === 'legacy' ? wrapV1(new V1HttpTransport(mcpUrl, { requestInit })) : wrapV2(kind, new V2HttpTransport(mcpUrl, { requestInit }));
+}
+
+export interface StdioServerCommand {
+  readonly command: string;
+  readonly args: string[];
+  readonly cwd: string;
+  readonly env: Record<string, string>;
+}
+
+/** Starts `server` as a child process and connects a client of `kind` to it over stdio; its stderr goes to `onStderr`. */
+export function connectStdioClient(kind: ClientKind, server: StdioServerCommand, onStderr: (text: string) => void): Promise<TestClient> {
+  const params = { ...server, stderr: 'pipe' as const };
+  const transport = kind === 'legacy' ? new V1StdioTransport(params) : new V2StdioTransport(params);
+  transport.stderr?.on('data', (chunk: Buffer) => onStderr(chunk.toString()));
+  return kind === 'legacy' ? wrapV1(transport as V1Transport) : wrapV2(kind, transport as V2Transport);
+}
+
+async function wrapV1(transport: V1Transport): Promise<TestClient> {
+  const client = new V1Client(INFO);
+  await client.connect(transport);
+  return {
+    kind: 'legacy',
+    era: 'legacy',
+    serverInfo: client.getServerVersion(),
+    instructions: client.getInstructions(),
+    listTools: async () => (await client.listTools()) as { tools: Tool[] },
+    callTool: async (name, args, options = {}) =>
+      (await client.callTool({ name, arguments: args }, undefined, {
+        ...(options.onprogress ? { onprogress: options.onprogress } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.timeout ? { timeout: options.timeout } : {}),
+      })) as ToolResult,
+    close: () => client.close(),
+    v2: undefined,
+    v1: client,
+  };
+}
+
+async function wrapV2(kind: 'modern' | 'auto', transport: V2Transport): Promise<TestClient> {
   const mode = kind === 'modern' ? { pin: '2026-07-28' } : 'auto';
   const client = new V2Client(INFO, { versionNegotiation: { mode } as never });
-  await client.connect(new V2HttpTransport(mcpUrl, { requestInit }));
+  await client.connect(transport);
   return {
     kind,
     era: client.getProtocolEra() ?? 'legacy',

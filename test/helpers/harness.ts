@@ -4,7 +4,7 @@ import { startService, type RunningService, type ServiceOptions } from '../../sr
 import type { TestClient, ToolResult } from './clients.js';
 import { LogCapture } from './logCapture.js';
 
-export { CLIENT_KINDS, connectClient, textOf, type ClientKind, type ProgressUpdate, type TestClient, type ToolResult } from './clients.js';
+export { CLIENT_KINDS, connectClient, connectStdioClient, textOf, type ClientKind, type ProgressUpdate, type TestClient, type ToolResult } from './clients.js';
 
 export interface Harness {
   readonly sandbox: FluxSandbox;

@@ -52,7 +52,7 @@ describe('host and origin policy on a loopback binding (defaults)', () => {
     assert.equal(response.status, 200);
     assert.equal(response.headers['access-control-allow-origin'], 'http://localhost:5173');
     const exposed = String(response.headers['access-control-expose-headers']).toLowerCase();
-    for (const name of ['www-authenticate', 'mcp-session-id', 'mcp-protocol-version']) assert.ok(exposed.includes(name), name);
+    for (const name of ['www-authenticate', 'mcp-session-id', 'mcp-protocol-version', 'x-request-id', 'retry-after']) assert.ok(exposed.includes(name), name);
   });
 
   it('needs no Origin at all (non-browser clients)', async () => {
@@ -67,14 +67,14 @@ describe('host and origin policy on a loopback binding (defaults)', () => {
       headers: {
         origin: 'http://127.0.0.1:6274',
         'access-control-request-method': 'POST',
-        'access-control-request-headers': 'authorization, content-type, mcp-protocol-version',
+        'access-control-request-headers': 'authorization, content-type, mcp-protocol-version, mcp-method, mcp-name',
       },
     });
     assert.equal(response.status, 204);
     assert.equal(response.headers['access-control-allow-origin'], 'http://127.0.0.1:6274');
     assert.match(String(response.headers['access-control-allow-methods']), /POST/);
     const allowed = String(response.headers['access-control-allow-headers']).toLowerCase();
-    for (const name of ['authorization', 'content-type', 'mcp-protocol-version']) assert.ok(allowed.includes(name), name);
+    for (const name of ['authorization', 'content-type', 'mcp-protocol-version', 'mcp-method', 'mcp-name']) assert.ok(allowed.includes(name), name);
   });
 
   it('refuses a preflight from a foreign origin', async () => {
