@@ -1,17 +1,26 @@
 /**
- * Runs the official MCP conformance suite against the real service, as CI does:
- *   1. the whole active suite, with conformance/baseline.yml as the expected failures;
- *   2. server-sse-multiple-streams alone, which must show no failure and no warning other than
- *      the one a stateless server always gets (no session id).
- * The suite cannot send an API key, so the service runs with MCP_ANONYMOUS_DISCOVERY on.
+ * Runs the official MCP conformance suite against the real service, as CI does: every scenario
+ * of the suite for the 2026-07-28 revision and every scenario for 2025-11-25, each with
+ * conformance/baseline.yml as the expected failures (scenarios that need fixtures flux-mcp does
+ * not have). The run fails on any unexpected failure or warning, and on a stale baseline entry.
+ *
+ * The suite sends no Authorization header, so it talks to the service through a loopback proxy
+ * that adds a key, as a configured client would; the service reads tasks from the sandbox Flux
+ * API. Host and Origin pass through unchanged, so the DNS-rebinding checks see the real policy.
  * Usage: npm run conformance
  */
 import { spawn } from 'node:child_process';
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../src/config.js';
+import { FluxSandbox } from '../src/sandbox/fluxSandbox.js';
 import { startService } from '../src/service.js';
 
-const SUITE = ['-y', '-p', 'node@22', '-p', '@modelcontextprotocol/conformance@0.1.16', '-c'];
+export const CONFORMANCE_PACKAGE = '@modelcontextprotocol/conformance@0.2.0-alpha.12';
+const SUITE = ['-y', '-p', 'node@22', '-p', CONFORMANCE_PACKAGE, '-c'];
 const BASELINE = new URL('../conformance/baseline.yml', import.meta.url).pathname;
+const SPEC_VERSIONS = ['2026-07-28', '2025-11-25'];
+const KEY = 'conformance-key-0001';
 
 function run(command: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
@@ -23,40 +32,53 @@ function run(command: string): Promise<{ code: number | null; output: string }> 
   });
 }
 
+/** A loopback proxy to `target` that adds `Authorization: Bearer <key>` and changes nothing else. */
+async function keyedProxy(target: URL, key: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((incoming: IncomingMessage, outgoing: ServerResponse) => {
+    const upstream = request(
+      { host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: { ...incoming.headers, authorization: `Bearer ${key}` } },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
+    upstream.on('error', () => outgoing.destroy());
+    incoming.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const sandbox = await FluxSandbox.start({ recordRequests: false });
+sandbox.addKey(KEY);
 const service = await startService(
-  loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    MCP_ANONYMOUS_DISCOVERY: 'true',
-    RATE_LIMIT_ANONYMOUS_PER_MINUTE: '100000',
-  }),
+  loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ACEDATACLOUD_API_BASE_URL: sandbox.url, RATE_LIMIT_PER_MINUTE: '100000' }),
 );
-const url = `${service.url}/mcp`;
+const proxy = await keyedProxy(new URL(service.url), KEY);
 let failed = false;
 try {
-  const suite = await run(`conformance server --url ${url} --expected-failures ${BASELINE}`);
-  const summary = suite.output.slice(suite.output.indexOf('=== SUMMARY ==='));
-  process.stdout.write(`${summary.replace(/\x1b\[\d+m/g, '')}\n`);
-  if (suite.code !== 0) {
-    failed = true;
-    process.stdout.write(`conformance: the suite exited ${suite.code}\n${suite.output}\n`);
-  }
-
-  const streams = await run(`conformance server --url ${url} --scenario server-sse-multiple-streams --verbose`);
-  const json = streams.output.slice(streams.output.indexOf('['), streams.output.lastIndexOf(']') + 1);
-  const checks = JSON.parse(json) as { status: string; details?: { message?: string }; errorMessage?: string }[];
-  const findings = checks.filter((check) => check.status === 'FAILURE' || check.status === 'WARNING');
-  const onlyStateless = findings.every((check) => check.status === 'WARNING' && /did not provide session ID/.test(check.details?.message ?? ''));
-  process.stdout.write(
-    `server-sse-multiple-streams alone: ${checks.length} check(s), ${findings.length} finding(s): ${findings.map((check) => check.details?.message ?? check.errorMessage).join('; ') || 'none'}\n`,
-  );
-  if (streams.code !== 0 || !onlyStateless) {
-    failed = true;
-    process.stdout.write(`conformance: server-sse-multiple-streams has findings beyond the stateless warning\n${streams.output}\n`);
+  for (const version of SPEC_VERSIONS) {
+    const suite = await run(`conformance server --url ${proxy.url} --suite all --spec-version ${version} --expected-failures ${BASELINE}`);
+    const plain = suite.output.replace(/\x1b\[\d+m/g, '');
+    const summary = plain.slice(plain.indexOf('=== SUMMARY ==='));
+    process.stdout.write(`\n## ${CONFORMANCE_PACKAGE}, --suite all --spec-version ${version}\n${summary}\n`);
+    if (suite.code !== 0) {
+      failed = true;
+      process.stdout.write(`conformance: the suite exited ${suite.code} for ${version}\n${plain}\n`);
+    }
   }
 } finally {
+  await proxy.close();
   await service.close(1_000);
+  await sandbox.close();
 }
-process.stdout.write(failed ? 'conformance: FAILED\n' : 'conformance: passed (baseline holds, stateless warning only)\n');
+process.stdout.write(failed ? 'conformance: FAILED\n' : 'conformance: passed for 2026-07-28 and 2025-11-25 (baseline holds)\n');
 process.exit(failed ? 1 : 0);
