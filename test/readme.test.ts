@@ -6,11 +6,11 @@ import { ENV_EXAMPLE, readmeConfigTable, README, renderConfigTable, renderEnvExa
 const readme = readFileSync(README, 'utf8');
 
 describe('README', () => {
-  it('has the configuration table of src/config.ts (npm run docs:config rewrites it)', () => {
+  it('has the configuration table of src/config.ts (npm run docs rewrites it)', () => {
     assert.equal(readmeConfigTable(readme), renderConfigTable());
   });
 
-  it('has an .env.example with every variable at its default (npm run docs:config rewrites it)', () => {
+  it('has an .env.example with every variable at its default (npm run docs rewrites it)', () => {
     assert.equal(readFileSync(ENV_EXAMPLE, 'utf8'), renderEnvExample());
   });
 

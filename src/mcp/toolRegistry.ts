@@ -31,8 +31,8 @@ function elementCount(value: unknown, max: number): number {
 }
 
 function listing(tool: ToolDefinition): Tool {
-  const { $schema: _in, ...inputSchema } = z.toJSONSchema(tool.inputSchema, { target: 'draft-7', io: 'input' });
-  const { $schema: _out, ...outputSchema } = z.toJSONSchema(tool.outputSchema, { target: 'draft-7', io: 'output' });
+  const { $schema: _in, ...inputSchema } = z.toJSONSchema(tool.inputSchema, { target: 'draft-2020-12', io: 'input' });
+  const { $schema: _out, ...outputSchema } = z.toJSONSchema(tool.outputSchema, { target: 'draft-2020-12', io: 'output' });
   return {
     name: tool.name,
     title: tool.title,
