@@ -2,23 +2,25 @@
  * The benchmark suite: npm run bench (full, writes BENCHMARKS.md) or npm run bench:smoke (CI:
  * a few seconds, correctness only, no timing assertion, writes nothing).
  *
- * Processes: the sandbox Flux API, the service (built, from dist/, as in production, logging at
- * info) and a bare proxy baseline, each on its own. autocannon drives the service and the baseline
- * in alternation (A B A B …) at 20 connections for each scenario and checks every answer, so a
- * fast wrong answer never scores. Then: memory over 200,000 calls in a row, and RSS while 2,000
- * waiting calls are held at once.
+ * Throughput: the service (built, from dist/, as in production, logging at info, every check on)
+ * against a lean bare proxy (keep-alive node:http in, one undici Pool request per call, no MCP),
+ * both in front of a lean upstream stub that answers any id with one fixed succeeded record.
+ * autocannon drives them in alternation (A B A B …) at 20 connections per scenario, in both
+ * protocol eras, and checks every answer, so a fast wrong answer never scores; each target's CPU
+ * time is read from /proc around every round. Then, against the sandbox Flux API: memory over
+ * 200,000 calls in a row, and RSS while 2,000 waiting calls are held at once.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Agent, request } from 'undici';
-import { runLoad, type LoadResult } from './lib/load.js';
+import { runLoad, type LoadResult, type LoadStep } from './lib/load.js';
 import { startProcess, type BenchProcess } from './lib/processes.js';
 
 const SMOKE = process.argv.includes('--smoke');
 const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
-/** Runs only the throughput scenario with this id: task, batch, list or init (for profiling). */
-const SCENARIO = process.argv.find((arg) => arg.startsWith('--scenario='))?.slice('--scenario='.length);
+/** Runs only the throughput scenarios with these ids, comma-separated (for profiling). */
+const SCENARIOS = process.argv.find((arg) => arg.startsWith('--scenario='))?.slice('--scenario='.length).split(',');
 const ROUNDS = SMOKE ? 1 : Number(process.env.ROUNDS ?? 3);
 const DURATION = SMOKE ? 1 : Number(process.env.DURATION ?? 8);
 /** Seconds each target runs a scenario before the measured rounds, so JIT warm-up is not measured. */
@@ -30,6 +32,9 @@ const WAITS = SMOKE ? 40 : Number(process.env.WAITS ?? 2_000);
 const WAIT_KEYS = Math.ceil(WAITS / 10);
 const GENERATION_MS = SMOKE ? 3_000 : 25_000;
 const MIB = 1024 * 1024;
+const MODERN = '2026-07-28';
+const LEGACY = '2025-06-18';
+const BENCH_KEY = 'bench-key-0000';
 
 interface SandboxInfo {
   url: string;
@@ -40,7 +45,7 @@ const isSandbox = (value: unknown): value is SandboxInfo => typeof value === 'ob
 /** The service's "listening" log line; its `url` is the MCP endpoint. */
 const isListening = (value: unknown): value is { url: string } =>
   typeof value === 'object' && value !== null && (value as { msg?: unknown }).msg === 'flux-mcp listening';
-const isProxy = (value: unknown): value is { url: string } => typeof value === 'object' && value !== null && 'url' in value;
+const isUrl = (value: unknown): value is { url: string } => typeof value === 'object' && value !== null && 'url' in value;
 
 type Json = Record<string, any>;
 function parse(body: string): Json | undefined {
@@ -51,76 +56,129 @@ function parse(body: string): Json | undefined {
   }
 }
 
+type Era = 'legacy' | 'modern';
+
+/** One request as both targets get it; each checks the answer in its own shape. */
+interface Step {
+  readonly body: string;
+  readonly headers: Record<string, string>;
+  readonly service: (answer: Json) => boolean;
+  readonly baseline: (answer: Json) => boolean;
+  /** A notification: answered 202 with no body by both. */
+  readonly accepted?: boolean;
+}
+
 interface Scenario {
   /** Short name for --scenario=. */
   readonly id: string;
   readonly name: string;
-  readonly body: string;
-  readonly checkService: (answer: Json) => boolean;
-  readonly checkBaseline: (answer: Json) => boolean;
+  readonly era: Era;
+  readonly steps: readonly Step[];
 }
 
-function scenarios(ids: string[]): Scenario[] {
-  const call = (name: string, args: object) => JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name, arguments: args } });
-  const [one] = ids;
+function message(era: Era, id: number | undefined, method: string, params: Record<string, unknown> = {}): { body: string; headers: Record<string, string> } {
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${BENCH_KEY}`,
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    'mcp-protocol-version': era === 'modern' ? MODERN : LEGACY,
+  };
+  let full = params;
+  if (era === 'modern') {
+    headers['mcp-method'] = method;
+    if (typeof params.name === 'string') headers['mcp-name'] = params.name;
+    full = {
+      ...params,
+      _meta: {
+        'io.modelcontextprotocol/protocolVersion': MODERN,
+        'io.modelcontextprotocol/clientCapabilities': {},
+        'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' },
+      },
+    };
+  }
+  return { body: JSON.stringify({ jsonrpc: '2.0', ...(id === undefined ? {} : { id }), method, params: full }), headers };
+}
+
+const TASK_ID = '7d1c5b7e-8f0a-4a8e-9a36-2b7c55a1f001';
+const BATCH_IDS = Array.from({ length: 50 }, (_, i) => `7d1c5b7e-8f0a-4a8e-9a36-2b7c55a1${String(i).padStart(4, '0')}`);
+const completeIn = (era: Era, result: Json | undefined) => (era === 'modern' ? result?.resultType === 'complete' : result?.resultType === undefined);
+
+function taskCall(era: Era, id = 1): Step {
+  return {
+    ...message(era, id, 'tools/call', { name: 'flux_get_task', arguments: { task_id: TASK_ID } }),
+    service: (a) => {
+      const task = a.result?.structuredContent?.result;
+      return a.id === id && task?.task_id === TASK_ID && task.status === 'succeeded' && task.images.length === 2 && !a.result.isError && completeIn(era, a.result);
+    },
+    baseline: (a) => a.result?.structuredContent?.id === TASK_ID && a.result.structuredContent.response?.success === true,
+  };
+}
+
+function batchCall(era: Era): Step {
+  return {
+    ...message(era, 1, 'tools/call', { name: 'flux_get_tasks_batch', arguments: { task_ids: BATCH_IDS } }),
+    service: (a) => {
+      const batch = a.result?.structuredContent?.result;
+      return batch?.counts?.succeeded === 50 && batch.tasks[0].task_id === BATCH_IDS[0] && batch.tasks[49].task_id === BATCH_IDS[49] && completeIn(era, a.result);
+    },
+    baseline: (a) => a.result?.structuredContent?.items?.length === 50,
+  };
+}
+
+function toolsList(era: Era, id = 1): Step {
+  return { ...message(era, id, 'tools/list'), service: (a) => a.result?.tools?.length === 2 && completeIn(era, a.result), baseline: (a) => a.result?.tools?.length === 2 };
+}
+
+const discover: Step = {
+  ...message('modern', 1, 'server/discover'),
+  service: (a) => a.result?.supportedVersions?.includes(MODERN) && a.result?.resultType === 'complete',
+  baseline: (a) => a.result?.supportedVersions?.includes(MODERN),
+};
+
+const initialize: Step = {
+  ...message('legacy', 1, 'initialize', { protocolVersion: LEGACY, capabilities: {}, clientInfo: { name: 'bench', version: '1' } }),
+  service: (a) => a.result?.serverInfo?.name === 'flux-mcp',
+  baseline: (a) => a.result?.serverInfo?.name === 'bare-proxy',
+};
+
+const initialized: Step = { ...message('legacy', undefined, 'notifications/initialized'), service: () => true, baseline: () => true, accepted: true };
+
+function scenarios(): Scenario[] {
   return [
+    { id: 'task-legacy', name: 'tools/call flux_get_task', era: 'legacy', steps: [taskCall('legacy')] },
+    { id: 'task-modern', name: 'tools/call flux_get_task', era: 'modern', steps: [taskCall('modern')] },
+    { id: 'batch-legacy', name: 'tools/call flux_get_tasks_batch (50 ids)', era: 'legacy', steps: [batchCall('legacy')] },
+    { id: 'batch-modern', name: 'tools/call flux_get_tasks_batch (50 ids)', era: 'modern', steps: [batchCall('modern')] },
+    { id: 'list-legacy', name: 'tools/list', era: 'legacy', steps: [toolsList('legacy')] },
+    { id: 'list-modern', name: 'tools/list', era: 'modern', steps: [toolsList('modern')] },
+    { id: 'init', name: 'initialize', era: 'legacy', steps: [initialize] },
+    { id: 'discover', name: 'server/discover', era: 'modern', steps: [discover] },
     {
-      id: 'task',
-      name: 'tools/call flux_get_task',
-      body: call('flux_get_task', { task_id: one }),
-      checkService: (a) => {
-        const task = a.result?.structuredContent?.result;
-        return task?.task_id === one && task.status === 'succeeded' && task.images.length === 2 && !a.result.isError;
-      },
-      checkBaseline: (a) => a.result?.structuredContent?.id === one && a.result.structuredContent.response?.success === true,
+      id: 'session-legacy',
+      name: 'session: initialize, initialized, tools/list, 3 calls',
+      era: 'legacy',
+      steps: [initialize, initialized, toolsList('legacy', 2), taskCall('legacy', 3), taskCall('legacy', 4), taskCall('legacy', 5)],
     },
     {
-      id: 'batch',
-      name: 'tools/call flux_get_tasks_batch (50 ids)',
-      body: call('flux_get_tasks_batch', { task_ids: ids }),
-      checkService: (a) => {
-        const batch = a.result?.structuredContent?.result;
-        return batch?.counts?.succeeded === 50 && batch.tasks[0].task_id === ids[0] && batch.tasks[49].task_id === ids[49];
-      },
-      checkBaseline: (a) => a.result?.structuredContent?.items?.length === 50,
-    },
-    {
-      id: 'list',
-      name: 'tools/list',
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
-      checkService: (a) => a.result?.tools?.length === 2,
-      checkBaseline: (a) => a.result?.tools?.length === 2,
-    },
-    {
-      id: 'init',
-      name: 'initialize',
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } },
-      }),
-      checkService: (a) => a.result?.serverInfo?.name === 'flux-mcp',
-      checkBaseline: (a) => a.result?.serverInfo?.name === 'bare-proxy',
+      id: 'session-modern',
+      name: 'session: server/discover, tools/list, 3 calls',
+      era: 'modern',
+      steps: [discover, toolsList('modern', 2), taskCall('modern', 3), taskCall('modern', 4), taskCall('modern', 5)],
     },
   ];
 }
 
-function headers(key: string): Record<string, string> {
-  return {
-    authorization: `Bearer ${key}`,
-    'content-type': 'application/json',
-    accept: 'application/json, text/event-stream',
-    'mcp-protocol-version': '2025-06-18',
-  };
-}
-
-function checker(check: (answer: Json) => boolean) {
-  return (status: number, body: string) => {
-    if (status !== 200) return `HTTP ${status}`;
-    const answer = parse(body);
-    return answer && check(answer) ? undefined : 'wrong answer';
-  };
+function loadSteps(steps: readonly Step[], target: 'service' | 'baseline'): LoadStep[] {
+  return steps.map((step) => ({
+    body: step.body,
+    headers: step.headers,
+    check: (status: number, body: string) => {
+      if (step.accepted) return status === 202 ? undefined : `HTTP ${status}`;
+      if (status !== 200) return `HTTP ${status}`;
+      const answer = parse(body);
+      return answer && step[target](answer) ? undefined : 'wrong answer';
+    },
+  }));
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -133,50 +191,84 @@ function failIf(condition: boolean, message: string): void {
   }
 }
 
-async function throughput(service: string, baseline: string, sandbox: SandboxInfo): Promise<string[]> {
+/** One measured run of a scenario against one target, with the CPU time the target used per request. */
+async function measured(target: BenchProcess<{ url: string }>, steps: LoadStep[]): Promise<LoadResult & { cpuUsPerCall: number }> {
+  const cpuBefore = target.cpuMs();
+  const result = await runLoad({ url: target.info.url, steps, connections: CONNECTIONS, duration: DURATION });
+  const cpuUsPerCall = ((target.cpuMs() - cpuBefore) * 1000) / Math.max(1, result.total);
+  return { ...result, cpuUsPerCall };
+}
+
+async function throughput(service: BenchProcess<{ url: string }>, baseline: BenchProcess<{ url: string }>): Promise<string[]> {
   const lines = [
-    `| scenario | round | service calls/s | p50 / p99 ms | errors | baseline calls/s | p50 / p99 ms | errors | ratio |`,
-    `|---|---|---|---|---|---|---|---|---|`,
+    `| scenario | era | round | service calls/s | p50 / p99 ms | CPU µs/call | baseline calls/s | p50 / p99 ms | CPU µs/call | ratio |`,
+    `|---|---|---|---|---|---|---|---|---|---|`,
   ];
   const summary: string[] = [];
-  for (const scenario of scenarios(sandbox.ids).filter((s) => !SCENARIO || s.id === SCENARIO)) {
+  for (const scenario of scenarios().filter((s) => !SCENARIOS || SCENARIOS.includes(s.id))) {
     const ratios: number[] = [];
-    const common = { headers: headers(sandbox.keys[0]!), body: scenario.body, connections: CONNECTIONS, duration: DURATION };
+    const cpu: number[] = [];
+    const baselineCpu: number[] = [];
+    const serviceSteps = loadSteps(scenario.steps, 'service');
+    const baselineSteps = loadSteps(scenario.steps, 'baseline');
     if (WARMUP > 0) {
-      await runLoad({ ...common, duration: WARMUP, url: service, check: checker(scenario.checkService) });
-      await runLoad({ ...common, duration: WARMUP, url: baseline, check: checker(scenario.checkBaseline) });
+      await runLoad({ url: service.info.url, steps: serviceSteps, connections: CONNECTIONS, duration: WARMUP });
+      await runLoad({ url: baseline.info.url, steps: baselineSteps, connections: CONNECTIONS, duration: WARMUP });
     }
     for (let r = 1; r <= ROUNDS; r++) {
-      const a: LoadResult = await runLoad({ ...common, url: service, check: checker(scenario.checkService) });
-      const b: LoadResult = await runLoad({ ...common, url: baseline, check: checker(scenario.checkBaseline) });
-      failIf(a.errors > 0, `${scenario.name} (service): ${a.errors} errors, ${a.wrong} wrong; first: ${a.firstWrong}`);
-      failIf(b.errors > 0, `${scenario.name} (baseline): ${b.errors} errors; first: ${b.firstWrong}`);
+      const a = await measured(service, serviceSteps);
+      const b = await measured(baseline, baselineSteps);
+      failIf(a.errors > 0, `${scenario.id} (service): ${a.errors} errors, ${a.wrong} wrong; first: ${a.firstWrong}`);
+      failIf(b.errors > 0, `${scenario.id} (baseline): ${b.errors} errors; first: ${b.firstWrong}`);
       const ratio = a.perSecond / b.perSecond;
       ratios.push(ratio);
+      cpu.push(a.cpuUsPerCall);
+      baselineCpu.push(b.cpuUsPerCall);
       lines.push(
-        `| ${scenario.name} | ${r} | ${round(a.perSecond)} | ${a.p50} / ${a.p99} | ${a.errors} | ${round(b.perSecond)} | ${b.p50} / ${b.p99} | ${b.errors} | ${round(ratio, 2)} |`,
+        `| ${scenario.name} | ${scenario.era} | ${r} | ${round(a.perSecond)} | ${a.p50} / ${a.p99} | ${round(a.cpuUsPerCall)} | ${round(b.perSecond)} | ${b.p50} / ${b.p99} | ${round(b.cpuUsPerCall)} | ${round(ratio, 2)} |`,
       );
       process.stdout.write(`${lines.at(-1)}\n`);
     }
-    summary.push(`| ${scenario.name} | ${round(median(ratios), 2)} |`);
+    summary.push(`| ${scenario.name} | ${scenario.era} | ${round(median(ratios), 2)} | ${round(median(cpu))} | ${round(median(baselineCpu))} |`);
   }
-  return [...lines, '', '| scenario | median service/baseline ratio |', '|---|---|', ...summary];
+  return [
+    ...lines,
+    '',
+    '| scenario | era | median service/baseline ratio | service CPU µs per request (median) | baseline CPU µs per request |',
+    '|---|---|---|---|---|',
+    ...summary,
+  ];
+}
+
+function bearer(key: string): Record<string, string> {
+  return { ...message('legacy', 1, 'ping').headers, authorization: `Bearer ${key}` };
 }
 
 async function memory(service: BenchProcess<{ url: string }>, sandbox: SandboxInfo): Promise<string[]> {
-  const [scenario] = scenarios(sandbox.ids);
-  const common = { url: service.info.url, headers: headers(sandbox.keys[0]!), body: scenario!.body, connections: CONNECTIONS, check: checker(scenario!.checkService) };
+  // Alternating eras, against the sandbox (which checks the key and keeps per-key task stores).
+  const steps: LoadStep[] = (['legacy', 'modern'] as const).map((era) => {
+    const call = message(era, 1, 'tools/call', { name: 'flux_get_task', arguments: { task_id: sandbox.ids[0] } });
+    return {
+      body: call.body,
+      headers: call.headers,
+      check: (status: number, body: string) => {
+        const task = parse(body)?.result?.structuredContent?.result;
+        return status === 200 && task?.task_id === sandbox.ids[0] && task.status === 'succeeded' ? undefined : `HTTP ${status}`;
+      },
+    };
+  });
+  const common = { url: service.info.url, steps, connections: CONNECTIONS };
   const warm = await runLoad({ ...common, amount: MEMORY_WARMUP });
   failIf(warm.errors > 0, `memory warm-up: ${warm.errors} errors; first: ${warm.firstWrong}`);
   // RSS after each tenth of the run: a leak shows as a steady climb, heap sizing as a plateau.
-  const steps = 10;
+  const tenths = 10;
   const samples = [service.rss()];
   let calls = 0;
   let errors = 0;
   let firstWrong: string | undefined;
   const started = performance.now();
-  for (let step = 0; step < steps; step++) {
-    const run = await runLoad({ ...common, amount: MEMORY_CALLS / steps });
+  for (let tenth = 0; tenth < tenths; tenth++) {
+    const run = await runLoad({ ...common, amount: MEMORY_CALLS / tenths });
     calls += run.total;
     errors += run.errors;
     firstWrong ??= run.firstWrong;
@@ -187,7 +279,7 @@ async function memory(service: BenchProcess<{ url: string }>, sandbox: SandboxIn
   const [before, after] = [samples[0]!, samples.at(-1)!];
   const growth = (after - before) / before;
   const series = samples.map((rss) => round(rss / MIB)).join(', ');
-  const line = `${calls} calls of tools/call flux_get_task in a row (after ${MEMORY_WARMUP} warm-up calls): RSS ${round(before / MIB, 1)} MiB → ${round(after / MIB, 1)} MiB, growth ${round(growth * 100, 1)} % (goal: under 10 %); RSS after each ${MEMORY_CALLS / steps} calls (MiB): ${series}; ${round(perSecond)} calls/s, ${errors} errors`;
+  const line = `${calls} calls of tools/call flux_get_task in a row, the eras alternating (after ${MEMORY_WARMUP} warm-up calls): RSS ${round(before / MIB, 1)} MiB → ${round(after / MIB, 1)} MiB, growth ${round(growth * 100, 1)} % (goal: under 10 %); RSS after each ${MEMORY_CALLS / tenths} calls (MiB): ${series}; ${round(perSecond)} calls/s, ${errors} errors`;
   process.stdout.write(`${line}\n`);
   return [line];
 }
@@ -213,7 +305,7 @@ async function waits(service: BenchProcess<{ url: string }>, sandbox: SandboxInf
     const answer = await request(mcpUrl, {
       method: 'POST',
       dispatcher: agent,
-      headers: headers(key),
+      headers: bearer(key),
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'flux_get_task', arguments: { task_id: id, wait_seconds: 45 } } }),
       headersTimeout: 120_000,
       bodyTimeout: 120_000,
@@ -265,14 +357,14 @@ async function main(): Promise<void> {
   if (!process.argv.includes('--no-build')) execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
   const sandbox = await startProcess(['--import', 'tsx', 'bench/processes/sandbox.ts'], { BENCH_KEYS: String(WAIT_KEYS), BENCH_TASKS: '50', GENERATION_MS: String(GENERATION_MS) }, isSandbox);
   // Each part gets a fresh service process, so one part's heap does not colour the next one's RSS.
-  const startService = () =>
+  const startService = (upstream: string) =>
     startProcess(
       ['dist/index.js'],
       {
         PORT: '0',
         HOST: '127.0.0.1',
         LOG_LEVEL: 'info',
-        ACEDATACLOUD_API_BASE_URL: sandbox.info.url,
+        ACEDATACLOUD_API_BASE_URL: upstream,
         RATE_LIMIT_PER_MINUTE: '1000000',
         NODE_ENV: 'production',
       },
@@ -280,24 +372,26 @@ async function main(): Promise<void> {
       process.env.SERVICE_NODE_OPTIONS ? process.env.SERVICE_NODE_OPTIONS.split(' ') : [],
     );
   const sections: Record<string, string[]> = {};
-  const parts: [string, string, (service: BenchProcess<{ url: string }>) => Promise<string[]>][] = [
-    ['throughput', 'Throughput: service vs bare proxy', async (service) => {
-      const baseline = await startProcess(['--import', 'tsx', 'bench/processes/bareProxy.ts'], { UPSTREAM_URL: sandbox.info.url }, isProxy);
-      try {
-        return await throughput(service.info.url, baseline.info.url, sandbox.info);
-      } finally {
-        await baseline.stop();
-      }
-    }],
-    ['memory', 'Memory over many calls', (service) => memory(service, sandbox.info)],
-    ['waits', 'Held waits', (service) => waits(service, sandbox.info)],
-  ];
   try {
-    for (const [id, title, run] of parts) {
-      if (ONLY && ONLY !== id) continue;
-      const service = await startService();
+    if (!ONLY || ONLY === 'throughput') {
+      const upstream = await startProcess(['--import', 'tsx', 'bench/processes/leanUpstream.ts'], {}, isUrl);
+      const baseline = await startProcess(['--import', 'tsx', 'bench/processes/leanProxy.ts'], { UPSTREAM_URL: upstream.info.url }, isUrl);
+      const service = await startService(upstream.info.url);
       try {
-        sections[title] = await run(service);
+        sections['Throughput: service vs lean proxy'] = await throughput(service, { ...baseline, info: { url: `${baseline.info.url}/mcp` } });
+      } finally {
+        await Promise.all([service.stop(), baseline.stop()]);
+        await upstream.stop();
+      }
+    }
+    for (const [id, title, run] of [
+      ['memory', 'Memory over many calls', memory],
+      ['waits', 'Held waits', waits],
+    ] as const) {
+      if (ONLY && ONLY !== id) continue;
+      const service = await startService(sandbox.info.url);
+      try {
+        sections[title] = await run(service, sandbox.info);
       } finally {
         await service.stop();
       }
@@ -305,7 +399,7 @@ async function main(): Promise<void> {
   } finally {
     await sandbox.stop();
   }
-  if (!SMOKE && !ONLY && !SCENARIO && process.exitCode !== 1) writeResults(sections);
+  if (!SMOKE && !ONLY && !SCENARIOS && process.exitCode !== 1) writeResults(sections);
   process.stdout.write(process.exitCode === 1 ? 'bench: FAILED\n' : `bench: ${SMOKE ? 'smoke run correct' : 'done'}\n`);
 }
 
