@@ -23,3 +23,52 @@ describe('README', () => {
     }
   });
 });
+
+/** The curl commands of the README that talk to a local /mcp, as headers and body. */
+function curlExamples(text: string): { headers: Record<string, string>; body: string }[] {
+  const blocks = [...text.matchAll(/```sh\n(curl -s http:\/\/127\.0\.0\.1:3000\/mcp[\s\S]*?)```/g)].map((match) => match[1]!.replace(/\\\n/g, ' '));
+  return blocks.map((block) => {
+    const headers: Record<string, string> = {};
+    for (const header of block.matchAll(/-H "([^:]+): ([^"]+)"/g)) headers[header[1]!.toLowerCase()] = header[2]!;
+    const body = /-d '([\s\S]*?)'/.exec(block)![1]!;
+    return { headers, body };
+  });
+}
+
+describe('README examples', () => {
+  it('use only the demo key and the demo task ids, so they work against npm run demo', async () => {
+    const { seedDemo, DEMO_KEY } = await import('../src/sandbox/demoSeed.js');
+    const { FluxSandbox } = await import('../src/sandbox/fluxSandbox.js');
+    const sandbox = await FluxSandbox.start({ recordRequests: false });
+    try {
+      const ids = new Set(seedDemo(sandbox).map((task) => task.id));
+      const mentioned = [...readme.matchAll(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g)].map((match) => match[0]);
+      assert.ok(mentioned.length >= 3);
+      for (const id of mentioned) assert.ok(ids.has(id), `${id} is not a demo task id`);
+      assert.ok(readme.includes(DEMO_KEY));
+    } finally {
+      await sandbox.close();
+    }
+  });
+
+  it('curl examples answer as the README says, in both eras, against the demo sandbox', async () => {
+    const { startHarness } = await import('./helpers/harness.js');
+    const { seedDemo, DEMO_KEY } = await import('../src/sandbox/demoSeed.js');
+    const harness = await startHarness();
+    try {
+      seedDemo(harness.sandbox);
+      const examples = curlExamples(readme);
+      assert.equal(examples.length, 2, 'a 2025-era and a 2026-07-28 example');
+      for (const example of examples) {
+        assert.equal(example.headers.authorization, `Bearer ${DEMO_KEY}`);
+        const response = await fetch(harness.mcpUrl, { method: 'POST', headers: example.headers, body: example.body });
+        assert.equal(response.status, 200);
+        const answer = (await response.json()) as { result: { isError?: boolean; structuredContent: unknown } };
+        assert.equal(answer.result.isError, undefined);
+        assert.ok(answer.result.structuredContent);
+      }
+    } finally {
+      await harness.close();
+    }
+  });
+});
