@@ -92,6 +92,24 @@ const metricsPort = z
     ], 'must be main, off, or a port number from 1 to 65535'),
   );
 
+const fraction = z
+  .string()
+  .regex(/^(0?\.\d+|1(\.0+)?)$/, 'must be a fraction above 0 and at most 1, e.g. 0.25')
+  .transform(Number)
+  .pipe(z.number().gt(0, 'must be above 0').max(1, 'must be at most 1'));
+
+const redisUrl = z.string().transform((text, ctx) => {
+  if (text === '') return undefined;
+  try {
+    const url = new URL(text);
+    if (url.protocol === 'redis:' || url.protocol === 'rediss:') return text;
+  } catch {
+    // reported below
+  }
+  ctx.addIssue({ code: 'custom', message: 'must be a redis:// or rediss:// URL' });
+  return z.NEVER;
+});
+
 const optionalKey = z
   .string()
   .regex(/^[\x21-\x7e]{0,1024}$/, 'must be an API key: visible ASCII characters without spaces')
@@ -134,6 +152,12 @@ export const SETTINGS = {
     'Upstream calls in flight at once, per process; further calls queue (up to 16 times as many), then are refused.',
     wholeNumber(1, 10_000),
   ),
+  fluxMaxShare: setting(
+    'FLUX_MAX_SHARE',
+    '0.25',
+    'The largest fraction of those upstream slots, and of the queue, one API key may hold; with `REDIS_URL` its slots are counted across replicas. A heavy key slows itself, not the others.',
+    fraction,
+  ),
   waitMaxPerKey: setting(
     'WAIT_MAX_PER_KEY',
     '10',
@@ -167,7 +191,13 @@ export const SETTINGS = {
   rateLimitPerMinute: setting(
     'RATE_LIMIT_PER_MINUTE',
     '300',
-    'Requests to `/mcp` per minute per API key (counted by a hash of the key).',
+    'Requests to `/mcp` per minute per API key (counted by a hash of the key); each `tools/call` in a JSON-RPC batch counts.',
+    wholeNumber(1, 1_000_000),
+  ),
+  rateLimitIpPerMinute: setting(
+    'RATE_LIMIT_IP_PER_MINUTE',
+    '600',
+    'Requests to `/mcp` per minute from one client IP that carry a key, whatever the key (so made-up keys cannot dodge the per-key limit).',
     wholeNumber(1, 1_000_000),
   ),
   rateLimitAnonymousPerMinute: setting(
@@ -175,6 +205,31 @@ export const SETTINGS = {
     '60',
     'Requests to `/mcp` per minute per client IP for requests without a key.',
     wholeNumber(1, 1_000_000),
+  ),
+  rateLimitRejectedKeys: setting(
+    'RATE_LIMIT_REJECTED_KEYS',
+    '20',
+    'Keys the Flux API may reject (HTTP 401, or 403 other than an empty balance) for one client IP within 15 minutes; past that, the address gets 429 for its requests with a key until the window passes.',
+    wholeNumber(1, 1_000_000),
+  ),
+  maxConnections: setting(
+    'MAX_CONNECTIONS',
+    '4096',
+    'Open client connections the HTTP server accepts at once; further ones are refused (waiting calls hold one each).',
+    wholeNumber(16, 1_000_000),
+  ),
+  uploadTimeoutSeconds: setting(
+    'HTTP_UPLOAD_TIMEOUT',
+    '15',
+    'Seconds a client has to send a whole request, headers and body; slow or unfinished uploads are cut then (answers may take longer: waits are not affected).',
+    seconds(1, 300),
+  ),
+  redisUrl: setting(
+    'REDIS_URL',
+    '',
+    'Redis to share state across replicas: rate-limit counters, per-key wait and upstream slots, one-time sign-in codes and cancellations. Empty: each process counts alone. If Redis becomes unreachable the service keeps serving with per-process limits and says so in logs, metrics and `/readyz`.',
+    redisUrl,
+    true,
   ),
   trustProxy: setting(
     'TRUST_PROXY',
@@ -185,7 +240,7 @@ export const SETTINGS = {
   shutdownTimeoutSeconds: setting(
     'SHUTDOWN_TIMEOUT',
     '10',
-    'Seconds requests in flight may take to finish after SIGTERM/SIGINT before they are cut.',
+    'Seconds requests in flight may take to finish after SIGTERM/SIGINT; then every tool call still running is answered at once with an error saying the service is restarting, and the process exits.',
     seconds(0, 600),
   ),
   shutdownDelaySeconds: setting(

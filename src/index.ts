@@ -19,6 +19,9 @@ Usage:
 Configuration comes from environment variables (PORT, HOST, ACEDATACLOUD_API_BASE_URL,
 LOG_LEVEL, ...); see the README for the full table.`;
 
+/** Longest the last log lines may take to go out at exit. */
+const LOG_FLUSH_MS = 2_000;
+
 function fail(message: string, code = 1): never {
   process.stderr.write(`flux-mcp: ${message}\n`);
   process.exit(code);
@@ -48,7 +51,7 @@ async function serveHttp(config: Config, demo: Demo | undefined): Promise<void> 
   const shutdown = async (signal: NodeJS.Signals) => {
     if (stopping) {
       service.logger.warn({ signal }, 'second signal: exiting without waiting for requests in flight');
-      service.logger.flush();
+      await service.flushLogs(LOG_FLUSH_MS);
       process.exit(1);
     }
     stopping = true;
@@ -59,7 +62,8 @@ async function serveHttp(config: Config, demo: Demo | undefined): Promise<void> 
     await service.close();
     await demo?.close();
     service.logger.info('stopped');
-    service.logger.flush();
+    // A log reader that stopped reading must not keep the process from exiting.
+    await service.flushLogs(LOG_FLUSH_MS);
     process.exit(0);
   };
   process.on('SIGTERM', (signal) => void shutdown(signal));

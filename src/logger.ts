@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import sonicBoom from 'sonic-boom';
 import type { LogLevel } from './config.js';
 
 export type { Logger };
@@ -19,8 +20,53 @@ const REDACTED_PATHS = [
   'token',
 ];
 
-/** JSON lines to `destination` (stdout unless told otherwise), one object per event. */
-export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+/** Where log lines go, and how to flush them without ever waiting longer than we can afford. */
+export interface LogOutput {
+  readonly stream: DestinationStream;
+  /**
+   * Writes out what is buffered, giving up after `ms`: a reader that stopped reading (a full
+   * pipe) must never keep the process from exiting.
+   */
+  flush(ms: number): Promise<void>;
+}
+
+/**
+ * Standard output, written asynchronously. Unlike pino's own destination it installs no
+ * synchronous flush at process exit, which retries a full pipe forever; the service flushes on
+ * shutdown with a bound instead. A stdout that breaks (EPIPE) or stays full past that bound is
+ * given up on, never allowed to crash or stall the process.
+ */
+export function stdoutLogOutput(): LogOutput {
+  let giveUpAt = Number.POSITIVE_INFINITY;
+  // sonic-boom is CommonJS whose module.exports is the class itself, while its types describe an ES default.
+  const SonicBoom = sonicBoom as unknown as typeof sonicBoom.SonicBoom;
+  const stream = new SonicBoom({ fd: 1, sync: false, retryEAGAIN: () => Date.now() < giveUpAt });
+  stream.on('error', () => {
+    stream.write = () => true;
+  });
+  return {
+    stream,
+    flush(ms) {
+      giveUpAt = Date.now() + ms;
+      return new Promise((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        timer.unref();
+        try {
+          stream.flush(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        } catch {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    },
+  };
+}
+
+/** JSON lines to `destination`, one object per event. */
+export function createLogger(level: LogLevel, destination: DestinationStream): Logger {
   return pino(
     {
       level,
@@ -29,6 +75,6 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination ?? pino.destination({ dest: 1, sync: false }),
+    destination,
   );
 }

@@ -24,6 +24,7 @@ export class Metrics {
   readonly #upstreamAttempts: Counter<'action' | 'outcome' | 'attempt'>;
   readonly #upstreamDuration: Histogram<'action' | 'outcome'>;
   readonly #rateLimited: Counter<'limiter'>;
+  readonly #sharedState: Gauge<'state'>;
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
@@ -63,8 +64,14 @@ export class Metrics {
     });
     this.#rateLimited = new Counter({
       name: 'flux_mcp_rate_limited_total',
-      help: 'Requests refused by a rate limit, by limiter (key or ip).',
+      help: 'Requests refused by a rate limit, by limiter (key, ip, anonymous, rejected_keys).',
       labelNames: ['limiter'],
+      registers,
+    });
+    this.#sharedState = new Gauge({
+      name: 'flux_mcp_shared_state',
+      help: 'Where limits and slots are counted: 1 for the current state (off: per process by configuration; up: shared on Redis; down: Redis unreachable, per process until it returns).',
+      labelNames: ['state'],
       registers,
     });
     new Gauge({
@@ -110,7 +117,11 @@ export class Metrics {
     this.#upstreamDuration.observe({ action, outcome }, durationMs / 1000);
   }
 
-  rateLimited(limiter: 'key' | 'ip'): void {
+  rateLimited(limiter: string): void {
     this.#rateLimited.inc({ limiter });
+  }
+
+  sharedState(state: 'off' | 'up' | 'down'): void {
+    for (const each of ['off', 'up', 'down'] as const) this.#sharedState.set({ state: each }, each === state ? 1 : 0);
   }
 }

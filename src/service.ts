@@ -5,9 +5,11 @@ import { createApp, createMetricsApp } from './http/app.js';
 import type { Readiness } from './http/health.js';
 import { resolveHostOriginPolicy } from './http/hostOrigin.js';
 import { listen, type RunningHttpServer } from './http/listen.js';
-import type { RateLimitOptions } from './http/rateLimit.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, stdoutLogOutput, type Logger, type LogOutput } from './logger.js';
 import { Metrics } from './metrics.js';
+import { localState } from './shared/localState.js';
+import { redisState } from './shared/redisState.js';
+import type { SharedState } from './shared/sharedState.js';
 
 export interface RunningService {
   /** Base URL, e.g. http://127.0.0.1:3000; the MCP endpoint is `${url}/mcp`. */
@@ -15,33 +17,45 @@ export interface RunningService {
   /** Where /metrics is served, when metrics are on. */
   readonly metricsUrl: string | undefined;
   readonly logger: Logger;
+  /** Where limits and slots are counted now: per process (`off`), on Redis (`up`), or per process while Redis is away (`down`). */
+  readonly shared: SharedState;
   /**
-   * Shuts down: /readyz turns 503, and after `delayMs` the listener closes, waits answer with what
-   * they have, requests in flight get up to `drainMs` to finish, and the upstream pool is released.
-   * Both default to the configuration (SHUTDOWN_DELAY, SHUTDOWN_TIMEOUT).
+   * Shuts down: /readyz turns 503; after `delayMs` the listener closes and waits answer with what
+   * they have; requests in flight get up to `drainMs` to finish, then every tool call still running
+   * is answered with a "restarting" error and the last connections are cut; the upstream pool and
+   * the shared store are released. Both default to the configuration (SHUTDOWN_DELAY, SHUTDOWN_TIMEOUT).
    */
   close(drainMs?: number, delayMs?: number): Promise<void>;
+  /** Writes out buffered log lines, never waiting longer than `ms`. */
+  flushLogs(ms: number): Promise<void>;
 }
 
 export interface ServiceOptions {
   /** Where log lines go; stdout when omitted. */
   readonly logDestination?: DestinationStream;
-  /** Counter stores for the rate limiters; in memory when omitted (see RateLimitOptions.store). */
-  readonly rateLimitStore?: RateLimitOptions['store'];
+  /** What replicas share; from REDIS_URL when omitted (tests pass their own to look inside). */
+  readonly shared?: SharedState;
 }
 
 /** Builds the whole HTTP service from a validated configuration and starts listening. */
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
-  const logger = createLogger(config.logLevel, options.logDestination);
+  const output: LogOutput = options.logDestination
+    ? { stream: options.logDestination, flush: async () => undefined }
+    : stdoutLogOutput();
+  const logger = createLogger(config.logLevel, output.stream);
   let core: Core | undefined;
   const metrics = new Metrics({
     activeWaits: () => core?.waits.slots.active ?? 0,
     upstreamInFlight: () => core?.flux.inFlight ?? 0,
   });
-  core = createCore(config, logger, (attempt) =>
+  const shared =
+    options.shared ??
+    (config.redisUrl ? redisState({ url: config.redisUrl, logger, onStatus: (state) => metrics.sharedState(state) }) : localState());
+  if (!config.redisUrl) metrics.sharedState(shared.status());
+  core = createCore(config, logger, shared, (attempt) =>
     metrics.upstreamAttempted(attempt.action, attempt.outcome, attempt.attempt, attempt.durationMs),
   );
-  const readiness: Readiness = { draining: false };
+  const readiness: Readiness = { draining: false, shared: () => shared.status() };
   const hostOrigin = resolveHostOriginPolicy(config.host, config.allowedHosts, config.allowedOrigins);
   const { app, mcp } = createApp(
     { ...core, metrics, readiness },
@@ -52,17 +66,25 @@ export async function startService(config: Config, options: ServiceOptions = {})
       serveMetrics: config.metricsPort === 'main',
       rateLimit: {
         perKeyPerMinute: config.rateLimitPerMinute,
+        perIpPerMinute: config.rateLimitIpPerMinute,
         anonymousPerMinute: config.rateLimitAnonymousPerMinute,
-        store: options.rateLimitStore,
+        rejectedKeys: config.rateLimitRejectedKeys,
+        store: (prefix) => shared.rateLimitStore(prefix),
       },
     },
   );
-  const http = await listen(app, config.host, config.port);
+  const http = await listen(app, config.host, config.port, {
+    maxConnections: config.maxConnections,
+    uploadTimeoutMs: config.uploadTimeoutSeconds * 1000,
+  });
   let metricsServer: RunningHttpServer | undefined;
   if (typeof config.metricsPort === 'number') metricsServer = await listen(createMetricsApp(metrics), config.host, config.metricsPort);
   const metricsUrl = metricsServer ? `${metricsServer.url}/metrics` : config.metricsPort === 'main' ? `${http.url}/metrics` : undefined;
 
-  logger.info({ url: `${http.url}/mcp`, metrics: metricsUrl ?? 'off', flux_api: config.fluxBaseUrl }, 'flux-mcp listening');
+  logger.info(
+    { url: `${http.url}/mcp`, metrics: metricsUrl ?? 'off', flux_api: config.fluxBaseUrl, shared_state: config.redisUrl ? 'redis' : 'per process' },
+    'flux-mcp listening',
+  );
   if (hostOrigin.allowedHosts === undefined) {
     logger.warn('MCP_ALLOWED_HOSTS is empty on a non-loopback address: any Host header is accepted; list your public host names');
   }
@@ -74,17 +96,24 @@ export async function startService(config: Config, options: ServiceOptions = {})
     url: http.url,
     metricsUrl,
     logger,
+    shared,
     close(drainMs = config.shutdownTimeoutSeconds * 1000, delayMs = config.shutdownDelaySeconds * 1000) {
       closing ??= (async () => {
         readiness.draining = true;
         if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
         // Waiting calls answer now with what they have, so they finish inside the drain.
         running.stopWaits();
-        await Promise.all([http.close(drainMs), metricsServer?.close(drainMs)]);
+        const answerTheRest = () => {
+          const interrupted = running.interruptCalls();
+          if (interrupted > 0) logger.warn({ calls: interrupted }, 'drain time is up: answering the tool calls still running with a restarting error');
+        };
+        await Promise.all([http.close(drainMs, answerTheRest), metricsServer?.close(drainMs)]);
         await mcp.close();
         await running.close();
+        await shared.close();
       })();
       return closing;
     },
+    flushLogs: (ms) => output.flush(ms),
   };
 }

@@ -5,6 +5,7 @@ import { createCore } from './core.js';
 import { keyFingerprint } from './keyFingerprint.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMcpServer } from './mcp/server.js';
+import { localState } from './shared/localState.js';
 
 /** A start-up problem worth one plain line to the user, not a stack trace. */
 export class StartupError extends Error {
@@ -28,7 +29,7 @@ export async function runStdio(config: Config, apiKey: string | undefined, logge
       'ACEDATACLOUD_API_TOKEN is not set: stdio mode needs your AceDataCloud API key in it (get one at https://platform.acedata.cloud).',
     );
   }
-  const core = createCore(config, logger);
+  const core = createCore(config, logger, localState());
   const fingerprint = keyFingerprint(apiKey);
   let connection = 0;
   const ended = new Promise<void>((resolve) => process.stdin.once('end', resolve));

@@ -9,10 +9,13 @@ export class UserFacingError extends Error {
   readonly outcome: 'upstream_error' | 'refused';
   /** Whether the same read may succeed if tried again soon (waits keep polling through these). */
   readonly transient: boolean;
+  /** Whether the upstream refused the caller's credentials (what abuse penalties count). */
+  readonly rejectsCredentials: boolean;
 
-  constructor(message: string, options: { outcome?: 'upstream_error' | 'refused'; transient?: boolean } = {}) {
+  constructor(message: string, options: { outcome?: 'upstream_error' | 'refused'; transient?: boolean; rejectsCredentials?: boolean } = {}) {
     super(message);
     this.outcome = options.outcome ?? 'refused';
     this.transient = options.transient ?? false;
+    this.rejectsCredentials = options.rejectsCredentials ?? false;
   }
 }

@@ -1,16 +1,18 @@
 import { Pool } from 'undici';
 import type { Logger } from '../logger.js';
 import { sleep } from '../sleep.js';
-import { ConcurrencyLimit } from './concurrencyLimit.js';
+import { keyFingerprint } from '../keyFingerprint.js';
 import {
   abortedFailure,
   FluxApiError,
   httpFailure,
   invalidResponseFailure,
+  keyBusyFailure,
   networkFailure,
   overloadedFailure,
   timeoutFailure,
 } from './errors.js';
+import { FairConcurrencyLimit } from './fairConcurrencyLimit.js';
 import { scrubUpstreamText } from './scrub.js';
 
 /** A task record as the Flux API sends it: an object whose fields are checked by `normaliseTask`. */
@@ -26,6 +28,13 @@ export interface FluxClientOptions {
   readonly logger: Logger;
   /** Upstream calls in flight at once; later ones queue, up to 16 times as many, then are refused. */
   readonly maxConcurrency?: number;
+  /** The largest fraction of those slots (and of the queue) one API key may hold (default 0.25). */
+  readonly maxShare?: number;
+  /**
+   * Counts one key's calls across every replica (the shared store), on top of this process's
+   * fair share; absent when the process counts alone.
+   */
+  readonly sharedSlots?: SharedSlots;
   readonly retry?: Partial<RetryPolicy>;
   /** Told about every attempt, e.g. for metrics. */
   readonly onAttempt?: (attempt: AttemptReport) => void;
@@ -52,10 +61,17 @@ export interface RetryPolicy {
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 250, maxDelayMs: 2_000, maxRetryAfterMs: 10_000 };
 
+/** A per-key count kept across replicas: a release function, or 'full' when the key has no room. */
+export interface SharedSlots {
+  acquire(owner: string, max: number, holdMs: number): Promise<(() => void) | 'full'>;
+}
+
 /** Per-call inputs that belong to the caller, never to the client. */
 export interface FluxCallOptions {
   /** The caller's own AceDataCloud API key; used for this call only and never kept. */
   readonly apiKey: string;
+  /** Fingerprint of that key, which fair shares count by; derived from the key when absent. */
+  readonly owner?: string;
   /** Aborts the call, e.g. when the MCP client disconnects. */
   readonly signal?: AbortSignal;
   /** An earlier end for this call than the client's total timeout, as a `performance.now()` time. */
@@ -124,7 +140,8 @@ export class FluxClient {
   readonly #timeoutMs: number;
   readonly #totalTimeoutMs: number;
   readonly #retry: RetryPolicy;
-  readonly #limit: ConcurrencyLimit;
+  readonly #limit: FairConcurrencyLimit;
+  readonly #sharedSlots: SharedSlots | undefined;
   readonly #logger: Logger;
   readonly #onAttempt: ((attempt: AttemptReport) => void) | undefined;
 
@@ -141,7 +158,8 @@ export class FluxClient {
     this.#timeoutMs = options.timeoutMs;
     this.#totalTimeoutMs = options.totalTimeoutMs;
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.#limit = new ConcurrencyLimit(maxConcurrency, maxConcurrency * 16);
+    this.#limit = new FairConcurrencyLimit(maxConcurrency, maxConcurrency * 16, options.maxShare ?? 0.25);
+    this.#sharedSlots = options.sharedSlots;
     this.#logger = options.logger;
     this.#onAttempt = options.onAttempt;
   }
@@ -192,8 +210,12 @@ export class FluxClient {
     return found;
   }
 
+  /**
+   * Releases the connection pool. Calls still in flight are cut: by the time the service closes
+   * the client, every request that needed them has had its answer (or the drain is over).
+   */
   async close(): Promise<void> {
-    await this.#pool.close();
+    await this.#pool.destroy();
   }
 
   /**
@@ -205,10 +227,22 @@ export class FluxClient {
     const { signal } = options;
     if (signal?.aborted) throw abortedFailure();
     const deadline = Math.min(performance.now() + this.#totalTimeoutMs, options.deadline ?? Infinity);
+    const owner = options.owner ?? keyFingerprint(options.apiKey);
+    const shared = await this.#sharedSlots?.acquire(owner, this.#limit.maxPerOwner, Math.max(0, deadline - performance.now()) + 5_000);
+    if (shared === 'full') throw keyBusyFailure(this.#limit.maxPerOwner);
+    try {
+      return await this.#attempts(payload, options, owner, deadline);
+    } finally {
+      shared?.();
+    }
+  }
+
+  async #attempts(payload: Record<string, unknown>, options: FluxCallOptions, owner: string, deadline: number): Promise<unknown> {
+    const { signal } = options;
     for (let attempt = 1; ; attempt++) {
       const attemptStarted = performance.now();
       try {
-        const answer = await this.#attempt(payload, options, deadline);
+        const answer = await this.#attempt(payload, options, owner, deadline);
         this.#report(options, payload, attempt, 'ok', attemptStarted);
         return answer;
       } catch (error) {
@@ -264,14 +298,17 @@ export class FluxClient {
     );
   }
 
-  async #attempt(payload: Record<string, unknown>, options: FluxCallOptions, deadline: number): Promise<unknown> {
+  async #attempt(payload: Record<string, unknown>, options: FluxCallOptions, owner: string, deadline: number): Promise<unknown> {
     const { apiKey, requestId, signal } = options;
     const waitMs = deadline - performance.now();
     if (waitMs <= 0) throw timeoutFailure(this.#totalTimeoutMs);
-    const release = await this.#limit.acquire(signal, waitMs);
+    const release = await this.#limit.acquire(owner, signal, waitMs);
     if (release === 'full') throw overloadedFailure();
+    if (release === 'owner_full') throw keyBusyFailure(this.#limit.maxPerOwner);
     if (release === 'timeout') throw timeoutFailure(waitMs);
     const attemptMs = Math.max(1, Math.min(this.#timeoutMs, deadline - performance.now()));
+    // The whole attempt, body included, ends by then: a body that drips never holds the slot longer.
+    const attemptEnds = performance.now() + attemptMs;
     try {
       const response = await this.#pool.request({
         path: this.#pathPrefix + TASKS_PATH,
@@ -287,7 +324,8 @@ export class FluxClient {
         headersTimeout: attemptMs,
         bodyTimeout: attemptMs,
       });
-      const text = await readCapped(response.body);
+      const text = await readCapped(response.body, attemptEnds);
+      if (text === 'late') throw timeoutFailure(attemptMs);
       if (text === undefined) {
         throw invalidResponseFailure(`an answer larger than ${MAX_RESPONSE_BYTES} bytes`, response.statusCode);
       }
@@ -318,18 +356,34 @@ function toFailure(error: unknown): FluxApiError {
   return networkFailure(describeNetworkError(error), TRANSIENT_NETWORK_CODES.has(code));
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<string | undefined> {
+/**
+ * The body as text; undefined when it passes MAX_RESPONSE_BYTES, 'late' when it has not ended by
+ * `endsAt` (a `performance.now()` time): a body that drips or never ends is cut then.
+ */
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }, endsAt: number): Promise<string | undefined | 'late'> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > MAX_RESPONSE_BYTES) {
-      body.destroy();
-      return undefined;
+  let late = false;
+  const cut = setTimeout(() => {
+    late = true;
+    body.destroy();
+  }, Math.max(0, endsAt - performance.now()));
+  try {
+    for await (const chunk of body) {
+      size += chunk.length;
+      if (size > MAX_RESPONSE_BYTES) {
+        body.destroy();
+        return undefined;
+      }
+      chunks.push(chunk);
     }
-    chunks.push(chunk);
+  } catch (error) {
+    if (late) return 'late';
+    throw error;
+  } finally {
+    clearTimeout(cut);
   }
-  return Buffer.concat(chunks, size).toString('utf8');
+  return late ? 'late' : Buffer.concat(chunks, size).toString('utf8');
 }
 
 function parseJson(text: string): unknown {

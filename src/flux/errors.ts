@@ -16,6 +16,7 @@ export type FluxFailureKind =
   | 'network'
   | 'invalid_response'
   | 'overloaded'
+  | 'key_busy'
   | 'aborted';
 
 export interface FluxApiErrorDetails {
@@ -29,7 +30,7 @@ export interface FluxApiErrorDetails {
 }
 
 /** Failures after which the same read may well succeed a little later. */
-const TRANSIENT_KINDS: ReadonlySet<FluxFailureKind> = new Set(['rate_limited', 'upstream_error', 'network', 'timeout', 'overloaded']);
+const TRANSIENT_KINDS: ReadonlySet<FluxFailureKind> = new Set(['rate_limited', 'upstream_error', 'network', 'timeout', 'overloaded', 'key_busy']);
 
 export class FluxApiError extends UserFacingError {
   override readonly name = 'FluxApiError';
@@ -40,7 +41,13 @@ export class FluxApiError extends UserFacingError {
   readonly retryable: boolean;
 
   constructor(message: string, details: FluxApiErrorDetails) {
-    super(message, { outcome: 'upstream_error', transient: TRANSIENT_KINDS.has(details.kind) });
+    super(message, {
+      outcome: 'upstream_error',
+      transient: TRANSIENT_KINDS.has(details.kind),
+      // A key the upstream refuses (401, or 403 other than an empty balance) says nothing good about
+      // whoever keeps sending such keys.
+      rejectsCredentials: details.kind === 'key_rejected' || (details.kind === 'forbidden' && details.code !== 'used_up'),
+    });
     this.kind = details.kind;
     this.status = details.status;
     this.code = details.code;
@@ -133,6 +140,13 @@ export function overloadedFailure(): FluxApiError {
   return new FluxApiError(
     'flux-mcp has too many Flux API calls in flight right now; try again in a few seconds.',
     { kind: 'overloaded' },
+  );
+}
+
+export function keyBusyFailure(maxPerKey: number): FluxApiError {
+  return new FluxApiError(
+    `This API key already has ${maxPerKey} Flux API calls in flight at flux-mcp, its fair share; try again in a few seconds, or check several tasks with one flux_get_tasks_batch call.`,
+    { kind: 'key_busy' },
   );
 }
 

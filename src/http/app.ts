@@ -2,6 +2,7 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler } 
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { McpServerDeps } from '../mcp/server.js';
+import { UserFacingError } from '../userFacingError.js';
 import { requireKey } from './bearerAuth.js';
 import { classifyRequest } from './classifyRequest.js';
 import { mcpCors } from './cors.js';
@@ -58,19 +59,27 @@ function baseApp(): Express {
 /** The HTTP app: the order of the middlewares is the path a request takes. */
 export function createApp(deps: AppDeps, options: AppOptions): { app: Express; mcp: McpEndpoint } {
   const app = baseApp();
-  const mcp = mcpEndpoint({ ...deps, onToolCall: (report, era) => deps.metrics.toolCalled(report.tool, report.outcome, era, report.durationMs) });
+  const limits = rateLimits({ ...options.rateLimit, onLimited: (limiter) => deps.metrics.rateLimited(limiter) });
+  const mcp = mcpEndpoint({
+    ...deps,
+    onToolCall: (report, caller) => {
+      deps.metrics.toolCalled(report.tool, report.outcome, caller.era ?? 'legacy', report.durationMs);
+      if (report.error instanceof UserFacingError && report.error.rejectsCredentials) limits.noteRejectedKey(caller.clientIp);
+    },
+  });
   app.set('trust proxy', options.trustProxy);
   app.use(requestContext(), httpMetrics(deps.metrics), requestLog(deps.logger), securityHeaders());
   app.get('/healthz', healthz);
   app.get('/readyz', readyz(deps.readiness));
-  if (options.serveMetrics) app.get('/metrics', metricsRoute(deps.metrics));
+  if (options.serveMetrics) app.get('/metrics', hostOriginGuard(options.hostOrigin), metricsRoute(deps.metrics));
   app.use('/mcp', hostOriginGuard(options.hostOrigin), mcpCors());
   app.post(
     '/mcp',
-    ...rateLimits({ ...options.rateLimit, onLimited: (kind) => deps.metrics.rateLimited(kind) }),
-    ...jsonBody(),
+    ...limits.byAddress,
+    jsonBody(),
     classifyRequest(deps.registry),
     requireKey(options.anonymousDiscovery),
+    ...limits.byKey,
     protocolGuard(),
     mcp.post,
   );

@@ -13,6 +13,8 @@ export type Credentials =
 export interface HttpCaller {
   /** This request's id (X-Request-Id), in every log line of the request. */
   readonly requestId: string;
+  /** The client's address (behind TRUST_PROXY proxies, from X-Forwarded-For): what per-address limits count. */
+  readonly clientIp: string;
   /** Set by readCredentials, before anything else looks at the caller. */
   credentials: Credentials;
   /** Set once the body has been classified: the protocol era, the JSON-RPC method and tool. */

@@ -8,11 +8,22 @@ export interface RunningHttpServer {
   readonly url: string;
   readonly port: number;
   /**
-   * Stops accepting connections, lets requests in flight finish for up to `drainMs`, then cuts
-   * whatever is left. Resolves once every connection is gone.
+   * Stops accepting connections and lets requests in flight finish for up to `drainMs`; then calls
+   * `atDeadline` (which should make every request still open answer now), gives the answers a
+   * moment to leave, and cuts whatever is left. Resolves once every connection is gone.
    */
-  close(drainMs: number): Promise<void>;
+  close(drainMs: number, atDeadline?: () => void): Promise<void>;
 }
+
+export interface ListenLimits {
+  /** Open connections accepted at once; further ones are refused. */
+  readonly maxConnections: number;
+  /** Milliseconds a client has to send a whole request (headers and body). */
+  readonly uploadTimeoutMs: number;
+}
+
+/** How long answers given at the drain deadline have to leave before connections are cut. */
+const LAST_ANSWERS_MS = 1_000;
 
 function urlHost(host: string): string {
   if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
@@ -38,11 +49,19 @@ function expressShapedClasses(app: Express): { IncomingMessage: typeof IncomingM
   return { IncomingMessage: ExpressRequest as unknown as typeof IncomingMessage, ServerResponse: ExpressResponse as unknown as typeof ServerResponse };
 }
 
-export async function listen(app: Express, host: string, port: number): Promise<RunningHttpServer> {
-  const server = createServer(expressShapedClasses(app), app);
+export async function listen(app: Express, host: string, port: number, limits?: ListenLimits): Promise<RunningHttpServer> {
+  const server = createServer(
+    {
+      ...expressShapedClasses(app),
+      // A slow or unfinished upload is cut at the time limit, whatever it has sent; answers may take
+      // longer (waits), since these bound only what the client sends. Node checks every second.
+      ...(limits ? { headersTimeout: limits.uploadTimeoutMs, requestTimeout: limits.uploadTimeoutMs, connectionsCheckingInterval: 1_000 } : {}),
+    },
+    app,
+  );
   // Longer than the idle timeout of common load balancers, so they close first.
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  if (limits) server.maxConnections = limits.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -56,7 +75,7 @@ export async function listen(app: Express, host: string, port: number): Promise<
     server,
     port: actualPort,
     url: `http://${urlHost(host)}:${actualPort}`,
-    close(drainMs) {
+    close(drainMs, atDeadline) {
       closing ??= new Promise<void>((resolve) => {
         // While draining, connections close as soon as their response is done instead of being
         // kept alive for a next request: new answers say Connection: close, and idle ones are swept.
@@ -64,10 +83,16 @@ export async function listen(app: Express, host: string, port: number): Promise<
           res.shouldKeepAlive = false;
         });
         const sweep = setInterval(() => server.closeIdleConnections(), 100);
-        const cut = setTimeout(() => server.closeAllConnections(), drainMs);
-        cut.unref();
+        let cut: NodeJS.Timeout | undefined;
+        const deadline = setTimeout(() => {
+          atDeadline?.();
+          cut = setTimeout(() => server.closeAllConnections(), atDeadline ? LAST_ANSWERS_MS : 0);
+          cut.unref();
+        }, drainMs);
+        deadline.unref();
         server.close(() => {
           clearInterval(sweep);
+          clearTimeout(deadline);
           clearTimeout(cut);
           resolve();
         });

@@ -45,7 +45,7 @@ function wantsEventStream(body: unknown): boolean {
  * transport when progress is asked for (an event stream). Either way a fresh MCP server is built
  * for the request's own caller, and never shared.
  */
-export function mcpEndpoint(deps: McpServerDeps & { onToolCall?: (report: ToolCallReport, era: ProtocolEra) => void }): McpEndpoint {
+export function mcpEndpoint(deps: McpServerDeps & { onToolCall?: (report: ToolCallReport, caller: HttpCaller) => void }): McpEndpoint {
   const { logger } = deps;
   const serverFor = (exchange: Exchange, era: ProtocolEra): Server => createMcpServer(deps, mcpCaller(exchange.caller, era), exchange.onToolCall);
 
@@ -107,7 +107,7 @@ export function mcpEndpoint(deps: McpServerDeps & { onToolCall?: (report: ToolCa
         caller,
         onToolCall: (report) => {
           caller.toolOutcome = report.outcome;
-          deps.onToolCall?.(report, caller.era ?? 'legacy');
+          deps.onToolCall?.(report, caller);
           if (report.outcome === 'internal_error') {
             logger.error({ err: report.error, tool: report.tool, request_id: caller.requestId }, 'tool failed');
           }

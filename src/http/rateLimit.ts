@@ -1,64 +1,170 @@
-import type { RequestHandler } from 'express';
-import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
+import type { Request, RequestHandler, Response } from 'express';
+import { ipKeyGenerator, rateLimit, type Options, type Store } from 'express-rate-limit';
 import { sendJsonRpcError } from './jsonRpcError.js';
 
+export type Limiter = 'key' | 'ip' | 'anonymous' | 'rejected_keys';
+
 export interface RateLimitOptions {
-  /** Requests per minute for one API key. */
+  /** Requests (each tools/call of a batch counted) per minute for one API key. */
   readonly perKeyPerMinute: number;
+  /** Requests per minute from one client IP that carry a key, whatever the key. */
+  readonly perIpPerMinute: number;
   /** Requests per minute from one client IP that carry no key. */
   readonly anonymousPerMinute: number;
-  /**
-   * Builds the counter store for one limiter (`prefix` tells them apart). Defaults to memory in
-   * this process; give every replica the same shared store (Redis, Memcached, …) to count across them.
-   */
-  readonly store?: (prefix: string) => Store;
+  /** Keys the upstream may reject for one client IP within REJECTED_KEYS_WINDOW_MS. */
+  readonly rejectedKeys: number;
+  /** Builds the counter store for one limiter (`prefix` tells them apart): in this process, or shared. */
+  readonly store: (prefix: string) => Store;
   /** Told about every refused request, e.g. for metrics. */
-  readonly onLimited?: (kind: 'key' | 'ip') => void;
+  readonly onLimited?: (limiter: Limiter) => void;
 }
 
 const WINDOW_MS = 60_000;
+const REJECTED_KEYS_WINDOW_MS = 15 * 60_000;
+
+export interface RateLimits {
+  /** Cheap checks by address, before the body is read: per IP, and the penalty for rejected keys. */
+  readonly byAddress: RequestHandler[];
+  /** The per-key limit, once the body is known: every tools/call of a batch counts. */
+  readonly byKey: RequestHandler[];
+  /** Counts one key the upstream rejected against the address that sent it. */
+  noteRejectedKey(clientIp: string): void;
+}
+
+function clientAddress(req: Request): string {
+  return ipKeyGenerator(req.ip ?? 'unknown');
+}
+
+function hasKey(res: Response): boolean {
+  return res.locals.caller.credentials.kind === 'key';
+}
+
+function retryAfterSeconds(resetTime: Date | undefined, windowMs: number): number {
+  return Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + windowMs) - Date.now()) / 1000));
+}
+
+function refuse(res: Response, limiter: Limiter, retryAfter: number, sentence: string, onLimited?: (limiter: Limiter) => void): void {
+  onLimited?.(limiter);
+  sendJsonRpcError(res, 429, -32000, `${sentence}; retry after ${retryAfter} s.`, { 'Retry-After': String(retryAfter) });
+}
+
+/** Tool calls in a JSON-RPC batch (a single message counts as one request, whatever it is). */
+function toolCallsIn(body: unknown): number {
+  if (!Array.isArray(body)) return 1;
+  return Math.max(1, body.filter((message) => (message as { method?: unknown } | null)?.method === 'tools/call').length);
+}
 
 /**
- * Two limiters on the MCP endpoint: one per API key (by fingerprint) and one per client IP for
- * requests without a key. Over the limit: 429, Retry-After and a JSON-RPC error body.
+ * The rate limits of the MCP endpoint, built on express-rate-limit and its stores. Over a limit:
+ * 429, Retry-After and a JSON-RPC error saying which limit.
+ * - per client IP, on every request: a higher ceiling for requests with a key, a lower one without,
+ *   so inventing a new key per request does not dodge anything;
+ * - per address whose keys the upstream keeps rejecting: once it has had too many rejected within
+ *   15 minutes, its requests with a key are refused until the window passes;
+ * - per API key (by fingerprint), counting each tools/call of a batch.
  */
-export function rateLimits(options: RateLimitOptions): RequestHandler[] {
-  const refuse = (kind: 'key' | 'ip', limit: number): RequestHandler => {
-    return (req, res) => {
-      const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-      const retryAfter = Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + WINDOW_MS) - Date.now()) / 1000));
-      options.onLimited?.(kind);
-      const who = kind === 'key' ? 'per API key' : 'per client address without a key';
-      sendJsonRpcError(res, 429, -32000, `Rate limit reached: at most ${limit} requests per minute ${who}; retry after ${retryAfter} s.`, {
-        'Retry-After': String(retryAfter),
-      });
-    };
-  };
-  const common = {
+export function rateLimits(options: RateLimitOptions): RateLimits {
+  const common: Partial<Options> = {
     windowMs: WINDOW_MS,
-    standardHeaders: 'draft-7' as const,
+    standardHeaders: 'draft-7',
     legacyHeaders: false,
     validate: { xForwardedForHeader: false },
   };
-  return [
-    rateLimit({
-      ...common,
-      limit: options.perKeyPerMinute,
-      skip: (_req, res) => res.locals.caller.credentials.kind !== 'key',
-      keyGenerator: (_req, res) => {
-        const { credentials } = res.locals.caller;
-        return credentials.kind === 'key' ? credentials.fingerprint : '';
-      },
-      handler: refuse('key', options.perKeyPerMinute),
-      ...(options.store ? { store: options.store('flux-mcp:rl:key:') } : {}),
-    }),
-    rateLimit({
-      ...common,
-      limit: options.anonymousPerMinute,
-      skip: (_req, res) => res.locals.caller.credentials.kind === 'key',
-      keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
-      handler: refuse('ip', options.anonymousPerMinute),
-      ...(options.store ? { store: options.store('flux-mcp:rl:ip:') } : {}),
-    }),
-  ];
+  const limited = (limiter: Limiter, limit: number, what: string) => (req: Request, res: Response) => {
+    const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+    refuse(res, limiter, retryAfterSeconds(resetTime, WINDOW_MS), `Rate limit reached: at most ${limit} requests per minute ${what}`, options.onLimited);
+  };
+
+  const keyStore = options.store('key');
+  const rejectedStore = options.store('rejected');
+  rejectedStore.init?.({ windowMs: REJECTED_KEYS_WINDOW_MS } as Options);
+
+  const rejectedKeysGate: RequestHandler = (req, res, next) => {
+    if (!hasKey(res)) {
+      next();
+      return;
+    }
+    Promise.resolve(rejectedStore.get?.(clientAddress(req)))
+      .then((info) => {
+        if (info && info.totalHits >= options.rejectedKeys) {
+          refuse(
+            res,
+            'rejected_keys',
+            retryAfterSeconds(info.resetTime, REJECTED_KEYS_WINDOW_MS),
+            `Too many API keys from this address were rejected by the Flux API (${info.totalHits} in 15 minutes); check your key`,
+            options.onLimited,
+          );
+          return;
+        }
+        next();
+      })
+      .catch(() => next());
+  };
+
+  const batchSurcharge: RequestHandler = (req, res, next) => {
+    const extra = toolCallsIn(req.body) - 1;
+    const { credentials } = res.locals.caller;
+    if (extra <= 0 || credentials.kind !== 'key') {
+      next();
+      return;
+    }
+    (async () => {
+      let latest: { totalHits: number; resetTime?: Date } | undefined;
+      for (let i = 0; i < extra; i++) latest = await keyStore.increment(credentials.fingerprint);
+      return latest;
+    })()
+      .then((latest) => {
+        if (latest && latest.totalHits > options.perKeyPerMinute) {
+          refuse(
+            res,
+            'key',
+            retryAfterSeconds(latest.resetTime, WINDOW_MS),
+            `Rate limit reached: at most ${options.perKeyPerMinute} tool calls per minute per API key (each call of a batch counts)`,
+            options.onLimited,
+          );
+          return;
+        }
+        next();
+      })
+      .catch(() => next());
+  };
+
+  return {
+    byAddress: [
+      rateLimit({
+        ...common,
+        limit: options.perIpPerMinute,
+        skip: (_req, res) => !hasKey(res),
+        keyGenerator: clientAddress,
+        handler: limited('ip', options.perIpPerMinute, 'from one address'),
+        store: options.store('ip'),
+      }),
+      rateLimit({
+        ...common,
+        limit: options.anonymousPerMinute,
+        skip: (_req, res) => hasKey(res),
+        keyGenerator: clientAddress,
+        handler: limited('anonymous', options.anonymousPerMinute, 'per client address without a key'),
+        store: options.store('anonymous'),
+      }),
+      rejectedKeysGate,
+    ],
+    byKey: [
+      rateLimit({
+        ...common,
+        limit: options.perKeyPerMinute,
+        skip: (_req, res) => !hasKey(res),
+        keyGenerator: (_req, res) => {
+          const { credentials } = res.locals.caller;
+          return credentials.kind === 'key' ? credentials.fingerprint : '';
+        },
+        handler: limited('key', options.perKeyPerMinute, 'per API key'),
+        store: keyStore,
+      }),
+      batchSurcharge,
+    ],
+    noteRejectedKey(clientIp) {
+      Promise.resolve(rejectedStore.increment(ipKeyGenerator(clientIp))).catch(() => undefined);
+    },
+  };
 }

@@ -17,7 +17,7 @@ export function requestContext(): RequestHandler {
     const sane = typeof offered === 'string' && SANE_REQUEST_ID.test(offered);
     const carriesKey = sane && credentials.kind === 'key' && offered.includes(credentials.apiKey);
     const requestId = sane && !carriesKey ? offered : randomUUID();
-    res.locals.caller = { requestId, credentials };
+    res.locals.caller = { requestId, clientIp: req.ip ?? 'unknown', credentials };
     res.setHeader('X-Request-Id', requestId);
     next();
   };

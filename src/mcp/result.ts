@@ -3,6 +3,9 @@ import type { z } from 'zod';
 import { UserFacingError } from '../userFacingError.js';
 import type { ToolAnswer } from './toolDefinition.js';
 
+/** What a call still running when the service has to stop gets, instead of a cut connection. */
+export const RESTARTING_SENTENCE = 'flux-mcp is restarting and could not finish this call; call again in a few seconds.';
+
 /** The one place that builds a successful tool result: structured content plus readable text. */
 export function successResult(answer: ToolAnswer<Record<string, unknown>>): CallToolResult {
   return { content: [{ type: 'text', text: answer.text }], structuredContent: answer.structured };

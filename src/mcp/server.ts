@@ -1,4 +1,13 @@
-import { Server, type CacheHint, type Implementation, type JSONRPCRequest, type Result, type ServerContext } from '@modelcontextprotocol/server';
+import {
+  ProtocolError,
+  ProtocolErrorCode,
+  Server,
+  type CacheHint,
+  type Implementation,
+  type JSONRPCRequest,
+  type Result,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import type { FluxClient } from '../flux/client.js';
 import type { Logger } from '../logger.js';
@@ -44,16 +53,38 @@ const SHARED_JSON_SCHEMA_VALIDATOR = new AjvJsonSchemaValidator();
 
 type RequestHandler = (request: JSONRPCRequest, ctx: ServerContext) => Promise<Result>;
 
+function isPlainObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /**
- * The SDK's Server, with one change: the SDK's `server/discover` lists only the 2026-07-28-era
- * versions, while this endpoint also serves every 2025-era version through `initialize`. A
- * dual-era server names them all, as the specification's own example does; the SDK still builds
- * the rest of the answer and adds cache hints, serverInfo and resultType to it.
+ * The SDK's Server, with two changes:
+ * - the SDK's `server/discover` lists only the 2026-07-28-era versions, while this endpoint also
+ *   serves every 2025-era version through `initialize`. A dual-era server names them all, as the
+ *   specification's own example does; the SDK still builds the rest of the answer and adds cache
+ *   hints, serverInfo and resultType to it;
+ * - a tools/call whose `arguments` is not an object is refused (-32602, as the SDK would) with a
+ *   sentence a model can act on, instead of the SDK's dump of its schema check.
  */
 class DualEraServer extends Server {
   protected override _wrapHandler(method: string, handler: RequestHandler): RequestHandler {
-    if (method !== 'server/discover') return super._wrapHandler(method, handler);
-    return super._wrapHandler(method, async (request, ctx) => ({ ...(await handler(request, ctx)), supportedVersions: [...SERVED_PROTOCOL_VERSIONS] }));
+    if (method === 'server/discover') {
+      return super._wrapHandler(method, async (request, ctx) => ({ ...(await handler(request, ctx)), supportedVersions: [...SERVED_PROTOCOL_VERSIONS] }));
+    }
+    if (method === 'tools/call') {
+      const wrapped = super._wrapHandler(method, handler);
+      return async (request, ctx) => {
+        const args = (request.params as { arguments?: unknown } | undefined)?.arguments;
+        if (args !== undefined && !isPlainObject(args)) {
+          throw new ProtocolError(
+            ProtocolErrorCode.InvalidParams,
+            'Invalid params: tools/call "arguments" must be a JSON object of named arguments, e.g. {"task_id": "…"}.',
+          );
+        }
+        return wrapped(request, ctx);
+      };
+    }
+    return super._wrapHandler(method, handler);
   }
 }
 

@@ -20,7 +20,7 @@ export interface ToolContext {
 
 /** Options for one Flux API call made on behalf of this tool call. */
 export function fluxCallOptions(context: ToolContext, signal: AbortSignal, deadline?: number): FluxCallOptions {
-  return { apiKey: context.apiKey, signal, deadline, requestId: context.requestId };
+  return { apiKey: context.apiKey, owner: context.wait.owner, signal, deadline, requestId: context.requestId };
 }
 
 /** A successful answer: the structured result and a short readable summary of the same content. */

@@ -1,7 +1,8 @@
 import { ProtocolError, ProtocolErrorCode, type CallToolResult, type ListToolsResult, type Tool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { UserFacingError } from '../userFacingError.js';
-import { errorResult, failureSentence, invalidArgumentsSentence, successResult } from './result.js';
+import { INTERRUPTED, OpenCalls } from './openCalls.js';
+import { errorResult, failureSentence, invalidArgumentsSentence, RESTARTING_SENTENCE, successResult } from './result.js';
 import type { ToolContext, ToolDefinition } from './toolDefinition.js';
 
 export type ToolOutcome = 'ok' | 'invalid_input' | 'refused' | 'upstream_error' | 'internal_error';
@@ -49,6 +50,8 @@ function listing(tool: ToolDefinition): Tool {
  */
 export class ToolRegistry {
   readonly listResult: ListToolsResult;
+  /** The calls running now, which shutdown answers instead of cutting. */
+  readonly openCalls = new OpenCalls();
   readonly #tools: ReadonlyMap<string, ToolDefinition>;
   readonly #offered: string;
 
@@ -99,7 +102,11 @@ export class ToolRegistry {
       return errorResult(invalidArgumentsSentence(tool.name, parsed.error));
     }
     try {
-      const answer = await tool.handler(parsed.data, context);
+      const answer = await this.openCalls.run(() => tool.handler(parsed.data, context));
+      if (answer === INTERRUPTED) {
+        done('refused');
+        return errorResult(RESTARTING_SENTENCE);
+      }
       done('ok');
       return successResult(answer);
     } catch (error) {

@@ -33,10 +33,26 @@ export interface SandboxTaskSpec {
   readonly error?: { readonly code: string; readonly message: string };
 }
 
+/**
+ * Fills a fault message's placeholders with the caller's token the ways an upstream might echo it:
+ * {token} as sent, {token_upper} re-cased, {token_url} URL-encoded, {token_base64} base64'd,
+ * {token_basic} as the base64 of a Basic credential `user:token`.
+ */
+function echoToken(message: string, token: string): string {
+  return message
+    .replaceAll('{token_upper}', token.toUpperCase())
+    .replaceAll('{token_url}', encodeURIComponent(token))
+    .replaceAll('{token_base64}', Buffer.from(token).toString('base64'))
+    .replaceAll('{token_basic}', Buffer.from(`user:${token}`).toString('base64'))
+    .replaceAll('{token}', token);
+}
+
 export type SandboxFault =
   | { readonly kind: 'status'; readonly status: number; readonly code?: string; readonly message?: string; readonly retryAfter?: string }
   | { readonly kind: 'reset' }
   | { readonly kind: 'hang' }
+  /** Answers 200 at once, then sends the body one byte at a time, every `intervalMs`, without end. */
+  | { readonly kind: 'drip'; readonly intervalMs: number }
   | { readonly kind: 'html'; readonly status?: number }
   | { readonly kind: 'delay'; readonly ms: number }
   | { readonly kind: 'redirect'; readonly location: string; readonly status?: number }
@@ -280,6 +296,17 @@ export class FluxSandbox {
         this.#hanging.add(res);
         res.once('close', () => this.#hanging.delete(res));
         return true;
+      case 'drip': {
+        this.#hanging.add(res);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{');
+        const drip = setInterval(() => res.write(' '), fault.intervalMs);
+        res.once('close', () => {
+          clearInterval(drip);
+          this.#hanging.delete(res);
+        });
+        return true;
+      }
       case 'html':
         res
           .writeHead(fault.status ?? 502, { 'content-type': 'text/html' })
@@ -295,7 +322,7 @@ export class FluxSandbox {
         const headers: Record<string, string> = {};
         if (fault.retryAfter !== undefined) headers['retry-after'] = fault.retryAfter;
         const code = fault.code ?? defaultCode(fault.status);
-        const message = (fault.message ?? `Sandbox fault ${fault.status}.`).replaceAll('{token}', token ?? '');
+        const message = echoToken(fault.message ?? `Sandbox fault ${fault.status}.`, token ?? '');
         sendJson(res, fault.status, { success: false, error: { code, message }, trace_id: randomUUID() }, headers);
         return true;
       }

@@ -7,7 +7,7 @@ import { FluxSandbox } from '../../src/sandbox/fluxSandbox.js';
 import { unusedPort } from '../helpers/net.js';
 
 const KEY = 'key-client-tests-0001';
-const silent = createLogger('silent');
+const silent = createLogger('silent', process.stdout);
 
 /** A client with short timeouts and quick retries, so failure paths stay fast. */
 function makeClient(baseUrl: string, options: Partial<FluxClientOptions> = {}): FluxClient {
@@ -137,6 +137,24 @@ describe('FluxClient against the sandbox Flux API', () => {
     assert.match(error.message, /rejected the API key \(HTTP 401 invalid_token: token \[redacted\] is invalid\)/);
     assert.ok(!error.message.includes(KEY));
   });
+
+  for (const [form, placeholder] of [
+    ['re-cased', '{token_upper}'],
+    ['URL-encoded', '{token_url}'],
+    ['base64 encoded', '{token_base64}'],
+    ['inside a base64 Basic credential', '{token_basic}'],
+  ] as const) {
+    it(`never repeats the key ${form} when the upstream echoes it so`, async () => {
+      const key = 'Key+With/Odd=Chars:0001';
+      sandbox.addKey(key);
+      sandbox.injectFault({ kind: 'status', status: 500, code: 'api_error', message: `failed for ${placeholder} today` }, 3);
+      const error = await failure(client.retrieveTask('x', { apiKey: key }));
+      assert.match(error.message, /failed for \S*\[redacted\]\S* today/);
+      const encodings = [key, key.toUpperCase(), encodeURIComponent(key), Buffer.from(key).toString('base64'), Buffer.from(`user:${key}`).toString('base64')];
+      for (const encoded of encodings) assert.ok(!error.message.includes(encoded), `${form}: ${error.message}`);
+      assert.ok(!/S2V5K1dpdGgvT2RkPUNoYXJz|LZXkrV2l0aC9PZGQ9Q2hhcn/.test(error.message), error.message);
+    });
+  }
 
   it('maps an unknown key to key_rejected', async () => {
     const error = await failure(client.retrieveTask('x', { apiKey: 'not-a-registered-key' }));
@@ -313,7 +331,7 @@ describe('FluxClient against the sandbox Flux API', () => {
   describe('calls in flight', () => {
     it('never has more than maxConcurrency upstream calls open at once', async () => {
       const slow = await FluxSandbox.start({ latencyMs: 40 });
-      const capped = makeClient(slow.url, { maxConcurrency: 3 });
+      const capped = makeClient(slow.url, { maxConcurrency: 3, maxShare: 1 });
       try {
         slow.addKey(KEY);
         const ids = Array.from({ length: 12 }, () => slow.addTask(KEY));
@@ -331,7 +349,7 @@ describe('FluxClient against the sandbox Flux API', () => {
 
     it('refuses calls beyond its queue with a clear sentence', async () => {
       const slow = await FluxSandbox.start({ latencyMs: 100 });
-      const capped = makeClient(slow.url, { maxConcurrency: 1 });
+      const capped = makeClient(slow.url, { maxConcurrency: 1, maxShare: 1 });
       try {
         slow.addKey(KEY);
         // 1 in flight + 16 queued are accepted; the rest are refused at once.
@@ -348,6 +366,72 @@ describe('FluxClient against the sandbox Flux API', () => {
       } finally {
         await capped.close();
         await slow.close();
+      }
+    });
+
+    it('gives one key at most its share of the slots and of the queue, and says so', async () => {
+      const slow = await FluxSandbox.start({ latencyMs: 100 });
+      const shared = makeClient(slow.url, { maxConcurrency: 8, maxShare: 0.25 });
+      try {
+        slow.addKey(KEY);
+        // 8 slots at 0.25: 2 in flight for the key; a queue of 128 at 0.25: 32 waiting; the rest refused.
+        const outcomes = await Promise.all(
+          Array.from({ length: 40 }, () =>
+            shared.retrieveTask('x', { apiKey: KEY }).then(
+              () => 'ok',
+              (error: FluxApiError) => error.kind,
+            ),
+          ),
+        );
+        assert.equal(slow.peakInFlight, 2);
+        assert.equal(outcomes.filter((kind) => kind === 'ok').length, 34);
+        assert.equal(outcomes.filter((kind) => kind === 'key_busy').length, 6);
+        const busy = await failure(
+          Promise.all(Array.from({ length: 40 }, () => shared.retrieveTask('x', { apiKey: KEY }))).then(() => undefined),
+        );
+        assert.match(busy.message, /^This API key already has 2 Flux API calls in flight at flux-mcp, its fair share; try again in a few seconds/);
+        assert.ok(!busy.message.includes(KEY));
+      } finally {
+        await shared.close();
+        await slow.close();
+      }
+    });
+
+    it('serves a second key in turn while the first one floods, not after its whole queue', async () => {
+      const slow = await FluxSandbox.start({ latencyMs: 50 });
+      const shared = makeClient(slow.url, { maxConcurrency: 4, maxShare: 0.5 });
+      const heavy = 'key-client-heavy-0002';
+      try {
+        slow.addKey(KEY).addKey(heavy);
+        const flood = Array.from({ length: 30 }, () => shared.retrieveTask('x', { apiKey: heavy }).catch(() => undefined));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const started = performance.now();
+        await shared.retrieveTask('x', { apiKey: KEY });
+        const took = performance.now() - started;
+        // The heavy key holds 2 of 4 slots and queues the rest; the other key takes a free slot at once.
+        assert.ok(took < 200, `the second key waited ${took.toFixed(0)} ms`);
+        await Promise.all(flood);
+        assert.ok(slow.peakInFlight <= 4);
+      } finally {
+        await shared.close();
+        await slow.close();
+      }
+    });
+
+    it('bounds a call by its total time even when the answer drips in byte by byte', async () => {
+      const dripping = makeClient(sandbox.url, { timeoutMs: 1_000, totalTimeoutMs: 1_500 });
+      try {
+        sandbox.injectFault({ kind: 'drip', intervalMs: 100 }, Infinity);
+        const started = performance.now();
+        const error = await failure(dripping.retrieveTask('x', { apiKey: KEY }));
+        const took = performance.now() - started;
+        assert.equal(error.kind, 'timeout');
+        assert.ok(took < 1_800, `held ${took.toFixed(0)} ms against a total of 1,500`);
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        assert.equal(sandbox.inFlight, 0, 'the dripping answer was cut, not left open');
+      } finally {
+        sandbox.clearFaults();
+        await dripping.close();
       }
     });
   });

@@ -66,16 +66,16 @@ describe('the HTTP endpoint', () => {
     });
   }
 
-  it('refuses a body over 4 MiB with 413 and a JSON error', async () => {
-    const huge = JSON.stringify({ ...INITIALIZE, params: { ...INITIALIZE.params, pad: 'x'.repeat(4 * 1024 * 1024) } });
+  it('refuses a body over 128 KiB with 413 and a JSON error', async () => {
+    const huge = JSON.stringify({ ...INITIALIZE, params: { ...INITIALIZE.params, pad: 'x'.repeat(128 * 1024) } });
     const response = await postRaw(harness.mcpUrl, huge, AUTH);
     assert.equal(response.status, 413);
-    assert.match((response.json as { error: { message: string } }).error.message, /too large: the limit is 4 MiB/);
+    assert.match((response.json as { error: { message: string } }).error.message, /too large: the limit is 128 KiB/);
     noStack(response.text);
   });
 
-  it('takes a body just under 4 MiB', async () => {
-    const padding = 4 * 1024 * 1024 - 1024;
+  it('takes a body just under 128 KiB', async () => {
+    const padding = 128 * 1024 - 1024;
     const body = JSON.stringify({ ...INITIALIZE, params: { ...INITIALIZE.params, clientInfo: { name: 'x'.repeat(padding), version: '1' } } });
     const response = await postRaw(harness.mcpUrl, body, AUTH);
     assert.equal(response.status, 200);

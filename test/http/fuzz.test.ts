@@ -35,7 +35,7 @@ describe('property-based: nothing a client sends breaks the server', () => {
   let sent = 0;
 
   before(async () => {
-    harness = await startHarness({ env: { RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_ANONYMOUS_PER_MINUTE: '100000' } });
+    harness = await startHarness({ env: { RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_IP_PER_MINUTE: '100000', RATE_LIMIT_ANONYMOUS_PER_MINUTE: '100000' } });
     harness.sandbox.addKey(KEY);
   });
   after(async () => {

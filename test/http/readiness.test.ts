@@ -9,13 +9,13 @@ describe('/readyz', () => {
       const readyz = new URL('/readyz', harness.service.url);
       const first = await fetch(readyz);
       assert.equal(first.status, 200);
-      assert.deepEqual(await first.json(), { status: 'ready' });
+      assert.deepEqual(await first.json(), { status: 'ready', shared_state: 'off', limits: 'per process (no REDIS_URL)' });
 
       const closing = harness.service.close(2_000, 1_000);
       await new Promise((resolve) => setTimeout(resolve, 200));
       const draining = await fetch(readyz);
       assert.equal(draining.status, 503);
-      assert.deepEqual(await draining.json(), { status: 'draining' });
+      assert.deepEqual(((await draining.json()) as { status: string }).status, 'draining');
       assert.equal((await fetch(new URL('/healthz', harness.service.url))).status, 200, 'still alive');
       const ping = await fetch(harness.mcpUrl, {
         method: 'POST',

@@ -9,6 +9,12 @@ export type CallId = string | number;
  */
 export class InFlightCalls {
   readonly #calls = new Map<string, Set<AbortController>>();
+  readonly #elsewhere: ((owner: string, callId: CallId) => void) | undefined;
+
+  /** `elsewhere` hears of cancellations that named no call here (another replica may run it). */
+  constructor(elsewhere?: (owner: string, callId: CallId) => void) {
+    this.#elsewhere = elsewhere;
+  }
 
   #slot(owner: string, callId: CallId): string {
     return `${owner}\u0000${typeof callId}:${String(callId)}`;
@@ -40,8 +46,18 @@ export class InFlightCalls {
     };
   }
 
-  /** Aborts the owner's running calls with this request id; returns how many there were. */
+  /**
+   * Aborts the owner's running calls with this request id; when none runs here, passes the
+   * cancellation on to the other replicas. Returns how many calls it stopped here.
+   */
   cancel(owner: string, callId: CallId): number {
+    const stopped = this.cancelHere(owner, callId);
+    if (stopped === 0) this.#elsewhere?.(owner, callId);
+    return stopped;
+  }
+
+  /** Aborts the owner's running calls with this request id in this process only. */
+  cancelHere(owner: string, callId: CallId): number {
     const calls = this.#calls.get(this.#slot(owner, callId));
     if (!calls) return 0;
     for (const controller of calls) controller.abort();

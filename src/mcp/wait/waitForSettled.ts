@@ -30,32 +30,49 @@ function settledCount(tasks: readonly Task[]): number {
 export async function waitForSettled(wait: CallWait, waitSeconds: number, look: Look): Promise<WaitOutcome> {
   if (waitSeconds <= 0) return { tasks: await look(wait.signal), waitedSeconds: 0 };
 
-  const { slots, inFlight, stopping } = wait.support;
-  const release = slots.acquire(wait.owner);
-  if (release === 'owner_full') {
-    throw new UserFacingError(
+  const { slots, inFlight, stopping, sharedSlots } = wait.support;
+  const ownerFull = () =>
+    new UserFacingError(
       `This API key already has ${slots.maxPerOwner} waiting calls open; call again with wait_seconds 0, or once one of them has answered.`,
     );
-  }
-  if (release === 'all_full') {
+  const local = slots.acquire(wait.owner);
+  if (local === 'owner_full') throw ownerFull();
+  if (local === 'all_full') {
     throw new UserFacingError('flux-mcp is holding as many waiting calls as it can; call again with wait_seconds 0, or in a few seconds.');
   }
+  const shared = await sharedSlots?.acquire(wait.owner, slots.maxPerOwner, (waitSeconds + POLL_GRACE_MS / 1000 + 5) * 1000);
+  if (shared === 'full') {
+    local();
+    throw ownerFull();
+  }
+  const release = () => {
+    local();
+    shared?.();
+  };
 
-  // Polls stop on disconnect or cancel; pauses end early on shutdown as well.
+  // Polls stop on disconnect or cancel. On shutdown the wait ends at once with the latest state it
+  // has: the pause is cut short, and so is a poll under way (unless nothing has been seen yet).
   const call = inFlight.track(wait.owner, wait.callId, wait.signal);
+  let latest: Task[] | undefined;
   const pauses = new AbortController();
+  const polls = new AbortController();
   const endPause = () => pauses.abort();
+  const endPoll = () => polls.abort();
+  const stop = () => {
+    pauses.abort();
+    if (latest) polls.abort();
+  };
   call.signal.addEventListener('abort', endPause, { once: true });
-  stopping.addEventListener('abort', endPause, { once: true });
+  call.signal.addEventListener('abort', endPoll, { once: true });
+  stopping.addEventListener('abort', stop, { once: true });
   const started = performance.now();
   const end = started + waitSeconds * 1000;
   const elapsed = () => Math.round((performance.now() - started) / 100) / 10;
-  let latest: Task[] | undefined;
   let lastProgress = -1;
   try {
     for (let round = 0; ; round++) {
       try {
-        latest = await look(call.signal, end + POLL_GRACE_MS);
+        latest = await look(polls.signal, end + POLL_GRACE_MS);
       } catch (error) {
         const transient = error instanceof UserFacingError && error.transient;
         if (!transient || !latest || performance.now() >= end) throw error;
@@ -76,11 +93,12 @@ export async function waitForSettled(wait: CallWait, waitSeconds: number, look: 
       if (!(await sleep(Math.min(POLL_PAUSES_MS[round] ?? POLL_PAUSES_MS.at(-1)!, remaining), pauses.signal))) break;
     }
   } catch (error) {
-    if (latest && call.signal.aborted) return { tasks: latest, waitedSeconds: elapsed() };
+    if (latest && polls.signal.aborted) return { tasks: latest, waitedSeconds: elapsed() };
     throw error;
   } finally {
     call.signal.removeEventListener('abort', endPause);
-    stopping.removeEventListener('abort', endPause);
+    call.signal.removeEventListener('abort', endPoll);
+    stopping.removeEventListener('abort', stop);
     call.done();
     release();
   }

@@ -1,4 +1,5 @@
 import type { Logger } from '../../logger.js';
+import type { SharedSlots } from '../../shared/sharedState.js';
 import type { InFlightCalls } from './inFlightCalls.js';
 import type { ProgressReporter } from './progress.js';
 import type { WaitSlots } from './waitSlots.js';
@@ -10,6 +11,8 @@ export interface WaitSupport {
   readonly inFlight: InFlightCalls;
   /** Aborted when the service starts shutting down: waits answer with what they have. */
   readonly stopping: AbortSignal;
+  /** Counts each key's waiting calls across replicas too, when they share state. */
+  readonly sharedSlots?: SharedSlots;
 }
 
 /** One tool call's view of waiting: who it belongs to, how it is stopped, where progress goes. */
