@@ -65,10 +65,26 @@ describe('Kubernetes manifests match the code', () => {
     }
   });
 
-  it('gives shutdown time for the readiness delay and the drain', () => {
+  it('has timeouts that add up: grace >= delay + drain + last answers and logs; upstream calls end inside the drain', () => {
     const config = loadConfig(configMap.data);
     assert.ok(config.shutdownDelaySeconds > 0, 'a readiness delay so load balancers move away first');
-    assert.ok(deployment.spec.template.spec.terminationGracePeriodSeconds > config.shutdownDelaySeconds + config.shutdownTimeoutSeconds);
+    // 1 s for the answers given at the drain deadline, 2 s for the last log lines.
+    assert.ok(deployment.spec.template.spec.terminationGracePeriodSeconds >= config.shutdownDelaySeconds + config.shutdownTimeoutSeconds + 3);
+    assert.ok(config.fluxRequestTimeoutSeconds <= config.shutdownTimeoutSeconds, 'one upstream attempt fits in the drain');
+    assert.ok(config.fluxTotalTimeoutSeconds <= config.shutdownTimeoutSeconds, 'a whole upstream call fits in the drain');
+  });
+
+  it('offers a Redis the replicas share, wired to REDIS_URL', () => {
+    const overlay = parseAllDocuments(read('deploy/kubernetes/with-redis/kustomization.yaml'))[0]!.toJS() as Doc;
+    assert.deepEqual(overlay.resources, ['../', 'redis.yaml']);
+    const patch = parseAllDocuments(overlay.patches[0].patch)[0]!.toJS() as Doc[];
+    const redisUrl = patch.find((op) => op.path === '/data/REDIS_URL')!.value as string;
+    const config = loadConfig({ ...configMap.data, REDIS_URL: redisUrl });
+    assert.equal(config.redisUrl, redisUrl);
+    const redisDocs = parseAllDocuments(read('deploy/kubernetes/with-redis/redis.yaml')).map((doc) => doc.toJS() as Doc);
+    const service = redisDocs.find((doc) => doc.kind === 'Service')!;
+    assert.equal(new URL(redisUrl).hostname, service.metadata.name);
+    assert.equal(Number(new URL(redisUrl).port), service.spec.ports[0].port);
   });
 
   it('sets resources and a locked-down, non-root security context', () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { SETTINGS } from '../src/config.js';
+import { loadConfig, SETTINGS } from '../src/config.js';
 import { unusedPort } from './helpers/net.js';
 import { spawnService } from './helpers/process.js';
 
@@ -116,5 +116,16 @@ describe('Dockerfile and compose file', () => {
     const known = new Set(Object.values(SETTINGS).map((setting) => setting.env));
     for (const name of Object.keys(service.environment)) assert.ok(known.has(name), `${name} is a configuration variable`);
     assert.equal(service.environment.HOST, '0.0.0.0');
+  });
+
+  it('compose offers a Redis for replicas to share, behind a profile, that REDIS_URL can point at', () => {
+    const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, { profiles?: string[]; environment?: Record<string, string>; command?: string[] }>;
+    };
+    const redis = compose.services.redis!;
+    assert.deepEqual(redis.profiles, ['redis']);
+    assert.ok(redis.command?.includes('--save'), 'no persistence: it holds short-lived counters only');
+    assert.equal(compose.services['flux-mcp']!.environment!.REDIS_URL, '${REDIS_URL:-}');
+    assert.equal(loadConfig({ REDIS_URL: 'redis://redis:6379' }).redisUrl, 'redis://redis:6379');
   });
 });

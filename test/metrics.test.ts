@@ -48,7 +48,8 @@ describe('/metrics', () => {
       assert.ok((sample(text, 'flux_mcp_http_requests_total{route="/mcp",method="POST",status="200",era="legacy"}') ?? 0) >= 4);
       assert.ok((sample(text, 'flux_mcp_http_requests_total{route="/mcp",method="POST",status="200",era="modern"}') ?? 0) >= 2, 'discover and the call');
       assert.equal(sample(text, 'flux_mcp_http_requests_total{route="/mcp",method="POST",status="429",era="none"}'), 1);
-      assert.equal(sample(text, 'flux_mcp_rate_limited_total{limiter="ip"}'), 1);
+      assert.equal(sample(text, 'flux_mcp_rate_limited_total{limiter="anonymous"}'), 1);
+      assert.equal(sample(text, 'flux_mcp_shared_state{state="off"}'), 1);
       assert.equal(sample(text, 'flux_mcp_active_waits'), 0);
       assert.equal(sample(text, 'flux_mcp_http_requests_in_flight'), 1, 'the scrape itself');
       assert.ok(sample(text, 'process_resident_memory_bytes')! > 0, 'default process metrics');

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { FluxSandbox } from '../src/sandbox/fluxSandbox.js';
-import { postRaw, toolCallBody } from './helpers/harness.js';
+import { eventually, postRaw, toolCallBody } from './helpers/harness.js';
 import { spawnService } from './helpers/process.js';
 
 const KEY = 'key-shutdown-0001';
@@ -82,8 +82,8 @@ describe('graceful shutdown', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     sandbox.injectFault({ kind: 'hang' }, Infinity);
     const stuck = Array.from({ length: 200 }, () => post(mcpUrl, callFor('x')));
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    assert.ok(sandbox.inFlight >= 150, `${sandbox.inFlight} upstream calls hanging`);
+    // Every stuck call and every wait's next poll hangs upstream: all 250 are in flight.
+    await eventually(() => sandbox.inFlight >= 250, 15_000, 'all 250 calls to hang upstream');
     const started = Date.now();
     service.child.kill('SIGTERM');
 
