@@ -19,6 +19,11 @@ import { startProcess, type BenchProcess } from './lib/processes.js';
 
 const SMOKE = process.argv.includes('--smoke');
 const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
+/**
+ * Another built checkout (e.g. the commit before a change) whose service runs as a third target
+ * in the same rounds, for an A/B of the change: --compare=/path/to/checkout.
+ */
+const COMPARE = process.argv.find((arg) => arg.startsWith('--compare='))?.slice('--compare='.length);
 /** Runs only the throughput scenarios with these ids, comma-separated (for profiling). */
 const SCENARIOS = process.argv.find((arg) => arg.startsWith('--scenario='))?.slice('--scenario='.length).split(',');
 const ROUNDS = SMOKE ? 1 : Number(process.env.ROUNDS ?? 3);
@@ -199,25 +204,39 @@ async function measured(target: BenchProcess<{ url: string }>, steps: LoadStep[]
   return { ...result, cpuUsPerCall };
 }
 
-async function throughput(service: BenchProcess<{ url: string }>, baseline: BenchProcess<{ url: string }>): Promise<string[]> {
+async function throughput(
+  service: BenchProcess<{ url: string }>,
+  baseline: BenchProcess<{ url: string }>,
+  before?: BenchProcess<{ url: string }>,
+): Promise<string[]> {
   const lines = [
-    `| scenario | era | round | service calls/s | p50 / p99 ms | CPU µs/call | baseline calls/s | p50 / p99 ms | CPU µs/call | ratio |`,
-    `|---|---|---|---|---|---|---|---|---|---|`,
+    `| scenario | era | round | service calls/s | p50 / p99 ms | CPU µs/call | baseline calls/s | p50 / p99 ms | CPU µs/call | ratio |${before ? ' before calls/s | CPU µs/call | service/before |' : ''}`,
+    `|---|---|---|---|---|---|---|---|---|---|${before ? '---|---|---|' : ''}`,
   ];
   const summary: string[] = [];
+  const abSummary: string[] = [];
   for (const scenario of scenarios().filter((s) => !SCENARIOS || SCENARIOS.includes(s.id))) {
     const ratios: number[] = [];
+    const abRatios: number[] = [];
     const cpu: number[] = [];
     const baselineCpu: number[] = [];
+    const beforeCpu: number[] = [];
     const serviceSteps = loadSteps(scenario.steps, 'service');
     const baselineSteps = loadSteps(scenario.steps, 'baseline');
     if (WARMUP > 0) {
       await runLoad({ url: service.info.url, steps: serviceSteps, connections: CONNECTIONS, duration: WARMUP });
       await runLoad({ url: baseline.info.url, steps: baselineSteps, connections: CONNECTIONS, duration: WARMUP });
+      if (before) await runLoad({ url: before.info.url, steps: serviceSteps, connections: CONNECTIONS, duration: WARMUP });
     }
     for (let r = 1; r <= ROUNDS; r++) {
       const a = await measured(service, serviceSteps);
       const b = await measured(baseline, baselineSteps);
+      const c = before ? await measured(before, serviceSteps) : undefined;
+      if (c) {
+        failIf(c.errors > 0, `${scenario.id} (before): ${c.errors} errors, ${c.wrong} wrong; first: ${c.firstWrong}`);
+        abRatios.push(a.perSecond / c.perSecond);
+        beforeCpu.push(c.cpuUsPerCall);
+      }
       failIf(a.errors > 0, `${scenario.id} (service): ${a.errors} errors, ${a.wrong} wrong; first: ${a.firstWrong}`);
       failIf(b.errors > 0, `${scenario.id} (baseline): ${b.errors} errors; first: ${b.firstWrong}`);
       const ratio = a.perSecond / b.perSecond;
@@ -225,11 +244,12 @@ async function throughput(service: BenchProcess<{ url: string }>, baseline: Benc
       cpu.push(a.cpuUsPerCall);
       baselineCpu.push(b.cpuUsPerCall);
       lines.push(
-        `| ${scenario.name} | ${scenario.era} | ${r} | ${round(a.perSecond)} | ${a.p50} / ${a.p99} | ${round(a.cpuUsPerCall)} | ${round(b.perSecond)} | ${b.p50} / ${b.p99} | ${round(b.cpuUsPerCall)} | ${round(ratio, 2)} |`,
+        `| ${scenario.name} | ${scenario.era} | ${r} | ${round(a.perSecond)} | ${a.p50} / ${a.p99} | ${round(a.cpuUsPerCall)} | ${round(b.perSecond)} | ${b.p50} / ${b.p99} | ${round(b.cpuUsPerCall)} | ${round(ratio, 2)} |${c ? ` ${round(c.perSecond)} | ${round(c.cpuUsPerCall)} | ${round(a.perSecond / c.perSecond, 2)} |` : ''}`,
       );
       process.stdout.write(`${lines.at(-1)}\n`);
     }
     summary.push(`| ${scenario.name} | ${scenario.era} | ${round(median(ratios), 2)} | ${round(median(cpu))} | ${round(median(baselineCpu))} |`);
+    if (before) abSummary.push(`| ${scenario.name} | ${scenario.era} | ${round(median(abRatios), 2)} | ${round(median(cpu))} | ${round(median(beforeCpu))} |`);
   }
   return [
     ...lines,
@@ -237,6 +257,9 @@ async function throughput(service: BenchProcess<{ url: string }>, baseline: Benc
     '| scenario | era | median service/baseline ratio | service CPU µs per request (median) | baseline CPU µs per request |',
     '|---|---|---|---|---|',
     ...summary,
+    ...(before
+      ? ['', `A/B against ${COMPARE} (same rounds):`, '', '| scenario | era | median service/before ratio | service CPU µs per request | before CPU µs per request |', '|---|---|---|---|---|', ...abSummary]
+      : []),
   ];
 }
 
@@ -357,7 +380,7 @@ async function main(): Promise<void> {
   if (!process.argv.includes('--no-build')) execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
   const sandbox = await startProcess(['--import', 'tsx', 'bench/processes/sandbox.ts'], { BENCH_KEYS: String(WAIT_KEYS), BENCH_TASKS: '50', GENERATION_MS: String(GENERATION_MS) }, isSandbox);
   // Each part gets a fresh service process, so one part's heap does not colour the next one's RSS.
-  const startService = (upstream: string) =>
+  const startService = (upstream: string, cwd?: string) =>
     startProcess(
       ['dist/index.js'],
       {
@@ -366,10 +389,12 @@ async function main(): Promise<void> {
         LOG_LEVEL: 'info',
         ACEDATACLOUD_API_BASE_URL: upstream,
         RATE_LIMIT_PER_MINUTE: '1000000',
+        RATE_LIMIT_IP_PER_MINUTE: '1000000',
         NODE_ENV: 'production',
       },
       isListening,
       process.env.SERVICE_NODE_OPTIONS ? process.env.SERVICE_NODE_OPTIONS.split(' ') : [],
+      cwd,
     );
   const sections: Record<string, string[]> = {};
   try {
@@ -377,10 +402,11 @@ async function main(): Promise<void> {
       const upstream = await startProcess(['--import', 'tsx', 'bench/processes/leanUpstream.ts'], {}, isUrl);
       const baseline = await startProcess(['--import', 'tsx', 'bench/processes/leanProxy.ts'], { UPSTREAM_URL: upstream.info.url }, isUrl);
       const service = await startService(upstream.info.url);
+      const before = COMPARE ? await startService(upstream.info.url, COMPARE) : undefined;
       try {
-        sections['Throughput: service vs lean proxy'] = await throughput(service, { ...baseline, info: { url: `${baseline.info.url}/mcp` } });
+        sections['Throughput: service vs lean proxy'] = await throughput(service, { ...baseline, info: { url: `${baseline.info.url}/mcp` } }, before);
       } finally {
-        await Promise.all([service.stop(), baseline.stop()]);
+        await Promise.all([service.stop(), baseline.stop(), before?.stop()]);
         await upstream.stop();
       }
     }

@@ -23,9 +23,10 @@ export async function startProcess<Info>(
   env: Record<string, string>,
   accept: (value: unknown) => value is Info,
   nodeOptions: string[] = [],
+  cwd: string = ROOT,
 ): Promise<BenchProcess<Info>> {
   const child = spawn(process.execPath, [...nodeOptions, ...args], {
-    cwd: ROOT,
+    cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

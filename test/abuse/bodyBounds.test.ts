@@ -10,7 +10,7 @@ const AUTH = { authorization: `Bearer ${KEY}` };
 
 /** A JSON-RPC request whose params hold an object with `keys` members: about 11 bytes a member. */
 function manyKeys(keys: number, where: 'params' | 'meta' | 'notification' = 'params'): string {
-  const members = Array.from({ length: keys }, (_, i) => `"k${i}":${i}`).join(',');
+  const members = Array.from({ length: keys }, (_, i) => `"k${i}":1`).join(',');
   if (where === 'notification') return `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1,"junk":{${members}}}}`;
   if (where === 'meta') return `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{${members}}}}`;
   return `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"flux_get_task","arguments":{"task_id":"x","junk":{${members}}}}}`;
