@@ -1,4 +1,7 @@
 import type { DestinationStream } from 'pino';
+import { ClientMetadataDocuments, type ClientMetadataOptions } from './auth/clientMetadataDocuments.js';
+import { oauthSettings } from './auth/oauthSettings.js';
+import { InMemoryOneTimeClaims, type OneTimeClaims } from './auth/oneTimeClaims.js';
 import type { Config } from './config.js';
 import { createCore, type Core } from './core.js';
 import { createApp, createMetricsApp } from './http/app.js';
@@ -28,6 +31,13 @@ export interface ServiceOptions {
   readonly logDestination?: DestinationStream;
   /** Counter stores for the rate limiters; in memory when omitted (see RateLimitOptions.store). */
   readonly rateLimitStore?: RateLimitOptions['store'];
+  /**
+   * Single use of OAuth codes and refresh tokens; in memory (per process) when omitted. Give every
+   * replica one shared store to make single use hold across replicas.
+   */
+  readonly oneTimeClaims?: OneTimeClaims;
+  /** How Client ID Metadata Documents are fetched; tests only (see ClientMetadataOptions.testFixture). */
+  readonly clientMetadata?: ClientMetadataOptions;
 }
 
 /** Builds the whole HTTP service from a validated configuration and starts listening. */
@@ -42,7 +52,14 @@ export async function startService(config: Config, options: ServiceOptions = {})
     metrics.upstreamAttempted(attempt.action, attempt.outcome, attempt.attempt, attempt.durationMs),
   );
   const readiness: Readiness = { draining: false };
-  const hostOrigin = resolveHostOriginPolicy(config.host, config.allowedHosts, config.allowedOrigins);
+  const clientDocuments = config.publicUrl !== undefined ? new ClientMetadataDocuments(options.clientMetadata) : undefined;
+  const oauth = clientDocuments && oauthSettings(config, options.oneTimeClaims ?? new InMemoryOneTimeClaims(), clientDocuments);
+  const hostOrigin = resolveHostOriginPolicy(
+    config.host,
+    config.allowedHosts,
+    config.allowedOrigins,
+    oauth ? new URL(oauth.issuer).hostname : undefined,
+  );
   const { app, mcp } = createApp(
     { ...core, metrics, readiness },
     {
@@ -50,6 +67,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       anonymousDiscovery: config.anonymousDiscovery,
       trustProxy: config.trustProxy,
       serveMetrics: config.metricsPort === 'main',
+      ...(oauth ? { oauth: { settings: oauth, perMinute: config.rateLimitOAuthPerMinute, signInPerMinute: config.rateLimitSignInPerMinute } } : {}),
       rateLimit: {
         perKeyPerMinute: config.rateLimitPerMinute,
         anonymousPerMinute: config.rateLimitAnonymousPerMinute,
@@ -67,6 +85,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
     logger.warn('MCP_ALLOWED_HOSTS is empty on a non-loopback address: any Host header is accepted; list your public host names');
   }
   if (config.anonymousDiscovery) logger.warn('MCP_ANONYMOUS_DISCOVERY is on: initialize and tools/list work without a key');
+  if (oauth) {
+    logger.info({ issuer: oauth.issuer, resource: oauth.resource }, 'OAuth sign-in on');
+    if (!options.oneTimeClaims) {
+      logger.info('OAuth codes and refresh tokens are single-use per process: give replicas a shared one-time claims store to hold across them');
+    }
+  }
 
   const running = core;
   let closing: Promise<void> | undefined;
@@ -83,6 +107,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         await Promise.all([http.close(drainMs), metricsServer?.close(drainMs)]);
         await mcp.close();
         await running.close();
+        await clientDocuments?.close();
       })();
       return closing;
     },

@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import { sendJsonRpcError } from './jsonRpcError.js';
 
@@ -17,6 +17,44 @@ export interface RateLimitOptions {
 }
 
 const WINDOW_MS = 60_000;
+const COMMON = {
+  windowMs: WINDOW_MS,
+  standardHeaders: 'draft-7' as const,
+  legacyHeaders: false,
+  validate: { xForwardedForHeader: false },
+};
+
+/** Seconds until the window of a refused request resets, at least 1. */
+function retryAfterSeconds(req: Request): number {
+  const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+  return Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + WINDOW_MS) - Date.now()) / 1000));
+}
+
+/**
+ * A limiter per client IP, for endpoints other than /mcp: over `limit` requests a minute,
+ * `respond` answers (with the seconds to wait, also sent as Retry-After).
+ */
+export function clientIpLimit(options: {
+  readonly limit: number;
+  /** Tells this limiter's counters apart in a shared store. */
+  readonly prefix: string;
+  readonly store?: RateLimitOptions['store'];
+  readonly onLimited?: () => void;
+  readonly respond: (res: Response, retryAfterSeconds: number) => void;
+}): RequestHandler {
+  return rateLimit({
+    ...COMMON,
+    limit: options.limit,
+    keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
+    handler: (req, res) => {
+      const retryAfter = retryAfterSeconds(req);
+      options.onLimited?.();
+      res.set('Retry-After', String(retryAfter));
+      options.respond(res, retryAfter);
+    },
+    ...(options.store ? { store: options.store(options.prefix) } : {}),
+  });
+}
 
 /**
  * Two limiters on the MCP endpoint: one per API key (by fingerprint) and one per client IP for
@@ -25,8 +63,7 @@ const WINDOW_MS = 60_000;
 export function rateLimits(options: RateLimitOptions): RequestHandler[] {
   const refuse = (kind: 'key' | 'ip', limit: number): RequestHandler => {
     return (req, res) => {
-      const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-      const retryAfter = Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + WINDOW_MS) - Date.now()) / 1000));
+      const retryAfter = retryAfterSeconds(req);
       options.onLimited?.(kind);
       const who = kind === 'key' ? 'per API key' : 'per client address without a key';
       sendJsonRpcError(res, 429, -32000, `Rate limit reached: at most ${limit} requests per minute ${who}; retry after ${retryAfter} s.`, {
@@ -34,15 +71,9 @@ export function rateLimits(options: RateLimitOptions): RequestHandler[] {
       });
     };
   };
-  const common = {
-    windowMs: WINDOW_MS,
-    standardHeaders: 'draft-7' as const,
-    legacyHeaders: false,
-    validate: { xForwardedForHeader: false },
-  };
   return [
     rateLimit({
-      ...common,
+      ...COMMON,
       limit: options.perKeyPerMinute,
       skip: (_req, res) => res.locals.caller.credentials.kind !== 'key',
       keyGenerator: (_req, res) => {
@@ -53,7 +84,7 @@ export function rateLimits(options: RateLimitOptions): RequestHandler[] {
       ...(options.store ? { store: options.store('flux-mcp:rl:key:') } : {}),
     }),
     rateLimit({
-      ...common,
+      ...COMMON,
       limit: options.anonymousPerMinute,
       skip: (_req, res) => res.locals.caller.credentials.kind === 'key',
       keyGenerator: (req) => ipKeyGenerator(req.ip ?? 'unknown'),
