@@ -266,7 +266,8 @@ export class ClientMetadataDocuments {
     } catch (error) {
       throw this.#failure(error, url, signal);
     } finally {
-      body.destroy();
+      // What was not read is dropped; destroying an unread body makes it emit an error nobody needs.
+      body.on('error', () => undefined).destroy();
     }
   }
 
