@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isLoopbackAddress } from './http/hostOrigin.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -114,6 +115,44 @@ const optionalKey = z
   .string()
   .regex(/^[\x21-\x7e]{0,1024}$/, 'must be an API key: visible ASCII characters without spaces')
   .transform((text) => (text === '' ? undefined : text));
+
+const publicUrl = z.string().transform((text, ctx) => {
+  if (text === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'must be an absolute URL such as https://flux-mcp.example.com' });
+    return z.NEVER;
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackAddress(url.hostname))) {
+    ctx.addIssue({ code: 'custom', message: 'must use https (plain http only for localhost, 127.0.0.1 or [::1])' });
+    return z.NEVER;
+  }
+  if (url.username || url.password || url.search || url.hash || url.pathname.replace(/\/+$/, '') !== '') {
+    ctx.addIssue({ code: 'custom', message: 'must be an origin only: scheme, host and optional port, without a path, query or credentials' });
+    return z.NEVER;
+  }
+  return url.origin;
+});
+
+export const SECRET_HOW_TO = `node -e "console.log(require('crypto').randomBytes(32).toString('base64url'))"`;
+
+/**
+ * 32 bytes in canonical base64url that look random: not a password or a pattern someone typed
+ * (at least 16 distinct byte values, not all printable ASCII).
+ */
+function isStrongSecret(text: string): boolean {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(text)) return false;
+  const bytes = Buffer.from(text, 'base64url');
+  if (bytes.length !== 32 || bytes.toString('base64url') !== text) return false;
+  return new Set(bytes).size >= 16 && !bytes.every((byte) => byte >= 0x20 && byte < 0x7f);
+}
+
+const oauthSecrets = list(z.string().refine(isStrongSecret, `must list secrets of 32 random bytes in base64url (43 characters each); make one with: ${SECRET_HOW_TO}`)).refine(
+  (secrets) => new Set(secrets).size === secrets.length,
+  'must not list the same secret twice',
+);
 
 const hostName = z
   .string()
@@ -255,6 +294,49 @@ export const SETTINGS = {
     'Where Prometheus metrics are served: `main` (at `/metrics` on `PORT`), `off`, or a port of their own on `HOST` (the Docker image uses 9464, which compose does not publish).',
     metricsPort,
   ),
+  publicUrl: setting(
+    'PUBLIC_URL',
+    '',
+    'OAuth sign-in: the public origin clients reach the service at, e.g. `https://flux-mcp.example.com` (https; plain http only on loopback). It is the issuer, and `PUBLIC_URL/mcp` the resource. Together with `OAUTH_SECRETS` it turns OAuth on; both empty: header keys only.',
+    publicUrl,
+  ),
+  oauthSecrets: setting(
+    'OAUTH_SECRETS',
+    '',
+    'OAuth sign-in: comma list of secrets, each 32 random bytes in base64url (43 characters), that seal codes, tokens and registered clients. The first seals, every one listed opens (rotation). Needs `PUBLIC_URL`. Keep it in a secret store.',
+    oauthSecrets,
+    true,
+  ),
+  oauthAccessTokenTtlSeconds: setting(
+    'OAUTH_ACCESS_TOKEN_TTL',
+    '3600',
+    'Seconds an OAuth access token is valid.',
+    wholeNumber(60, 86_400),
+  ),
+  oauthRefreshTokenTtlSeconds: setting(
+    'OAUTH_REFRESH_TOKEN_TTL',
+    '2592000',
+    'Seconds a sign-in lasts: refresh tokens rotate at every use but expire this long after the sign-in that started them (default 30 days).',
+    wholeNumber(3_600, 31_536_000),
+  ),
+  oauthCodeTtlSeconds: setting(
+    'OAUTH_CODE_TTL',
+    '60',
+    'Seconds an OAuth authorization code may wait to be exchanged (once) for tokens.',
+    wholeNumber(10, 600),
+  ),
+  rateLimitOAuthPerMinute: setting(
+    'RATE_LIMIT_OAUTH_PER_MINUTE',
+    '60',
+    'Requests to the OAuth endpoints (`/oauth/*`) per minute per client IP.',
+    wholeNumber(1, 1_000_000),
+  ),
+  rateLimitSignInPerMinute: setting(
+    'RATE_LIMIT_SIGN_IN_PER_MINUTE',
+    '10',
+    'Submitted sign-in forms per minute per client IP (each one checks the API key with the Flux API).',
+    wholeNumber(1, 1_000_000),
+  ),
   sandbox: setting(
     'FLUX_SANDBOX',
     'false',
@@ -281,7 +363,8 @@ export class ConfigError extends Error {
 
 /**
  * Reads every setting from `env`, falling back to its default when unset or empty.
- * Throws a ConfigError naming the first variable that does not parse.
+ * Throws a ConfigError naming the first variable that does not parse, or the OAuth pair
+ * (PUBLIC_URL, OAUTH_SECRETS) when only one of them is set.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const values: Record<string, unknown> = {};
@@ -296,5 +379,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     values[key] = parsed.data;
   }
-  return values as Config;
+  const config = values as Config;
+  if (config.publicUrl !== undefined && config.oauthSecrets.length === 0) {
+    throw new ConfigError('OAUTH_SECRETS is empty but PUBLIC_URL is set: OAuth sign-in needs both (or neither, for header keys only)');
+  }
+  if (config.publicUrl === undefined && config.oauthSecrets.length > 0) {
+    throw new ConfigError('PUBLIC_URL is empty but OAUTH_SECRETS is set: OAuth sign-in needs both (or neither, for header keys only)');
+  }
+  return config;
 }

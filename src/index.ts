@@ -45,7 +45,8 @@ async function serveHttp(config: Config, demo: Demo | undefined): Promise<void> 
   const service = await startService(demo?.config ?? config);
   if (demo) {
     service.logger.warn(demo.warning);
-    process.stderr.write(demo.banner(`${service.url}/mcp`));
+    const signIn = await demo.startSignIn(service.url);
+    process.stderr.write(demo.banner(`${service.url}/mcp`, signIn?.link));
   }
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {

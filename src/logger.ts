@@ -49,15 +49,18 @@ export function stdoutLogOutput(): LogOutput {
     flush(ms) {
       giveUpAt = Date.now() + ms;
       return new Promise((resolve) => {
-        const timer = setTimeout(resolve, ms);
+        // sonic-boom's own flush(cb) answers at once when minLength is 0, even with a write under
+        // way; it emits 'drain' when its async write has emptied the buffer.
+        if (!(stream as unknown as { _writing?: boolean })._writing) {
+          resolve();
+          return;
+        }
+        const timer = setTimeout(done, ms);
         timer.unref();
-        try {
-          stream.flush(() => {
-            clearTimeout(timer);
-            resolve();
-          });
-        } catch {
+        stream.once('drain', done);
+        function done(): void {
           clearTimeout(timer);
+          stream.off('drain', done);
           resolve();
         }
       });

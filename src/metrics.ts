@@ -7,6 +7,36 @@ export interface MetricSources {
   readonly upstreamInFlight: () => number;
 }
 
+/** How a submitted sign-in form ended. */
+export type SignInOutcome = 'approved' | 'cancelled' | 'key_rejected' | 'upstream_error' | 'invalid_key';
+export type OAuthGrant = 'authorization_code' | 'refresh_token';
+export type OAuthEndpoint = 'authorize' | 'consent' | 'token' | 'register' | 'mcp';
+/** Why an OAuth request was refused: a fixed vocabulary, never text a caller chose. */
+export type OAuthRefusal =
+  | 'invalid_request'
+  | 'unknown_client'
+  | 'client_metadata_unavailable'
+  | 'redirect_uri_mismatch'
+  | 'unsupported_response_type'
+  | 'pkce_required'
+  | 'invalid_target'
+  | 'cross_site'
+  | 'form_expired'
+  | 'invalid_client'
+  | 'unsupported_grant_type'
+  | 'invalid_grant'
+  | 'expired'
+  | 'client_mismatch'
+  | 'pkce_mismatch'
+  | 'replayed'
+  | 'invalid_client_metadata'
+  | 'invalid_redirect_uri'
+  | 'invalid_token'
+  | 'unknown_secret'
+  | 'wrong_audience'
+  | 'unavailable';
+export type RateLimiter = 'key' | 'ip' | 'anonymous' | 'rejected_keys' | 'oauth' | 'sign_in';
+
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 45, 60];
 const KNOWN_METHODS = new Set(['GET', 'POST', 'DELETE', 'OPTIONS', 'HEAD']);
 
@@ -25,6 +55,9 @@ export class Metrics {
   readonly #upstreamDuration: Histogram<'action' | 'outcome'>;
   readonly #rateLimited: Counter<'limiter'>;
   readonly #sharedState: Gauge<'state'>;
+  readonly #signIns: Counter<'outcome'>;
+  readonly #tokensIssued: Counter<'grant'>;
+  readonly #oauthRefusals: Counter<'endpoint' | 'reason'>;
 
   constructor(sources: MetricSources) {
     const registers = [this.registry];
@@ -64,8 +97,26 @@ export class Metrics {
     });
     this.#rateLimited = new Counter({
       name: 'flux_mcp_rate_limited_total',
-      help: 'Requests refused by a rate limit, by limiter (key, ip, anonymous, rejected_keys).',
+      help: 'Requests refused by a rate limit, by limiter (key, ip, anonymous, rejected_keys, oauth or sign_in).',
       labelNames: ['limiter'],
+      registers,
+    });
+    this.#signIns = new Counter({
+      name: 'flux_mcp_oauth_sign_ins_total',
+      help: 'Submitted OAuth sign-in forms, by outcome (approved, cancelled, key_rejected, upstream_error, invalid_key).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.#tokensIssued = new Counter({
+      name: 'flux_mcp_oauth_tokens_issued_total',
+      help: 'OAuth token responses, by grant (authorization_code: a new sign-in; refresh_token: a refresh).',
+      labelNames: ['grant'],
+      registers,
+    });
+    this.#oauthRefusals = new Counter({
+      name: 'flux_mcp_oauth_refusals_total',
+      help: 'Refused OAuth requests and access tokens, by endpoint (authorize, consent, token, register, mcp) and reason.',
+      labelNames: ['endpoint', 'reason'],
       registers,
     });
     this.#sharedState = new Gauge({
@@ -117,8 +168,20 @@ export class Metrics {
     this.#upstreamDuration.observe({ action, outcome }, durationMs / 1000);
   }
 
-  rateLimited(limiter: string): void {
+  rateLimited(limiter: RateLimiter): void {
     this.#rateLimited.inc({ limiter });
+  }
+
+  oauthSignIn(outcome: SignInOutcome): void {
+    this.#signIns.inc({ outcome });
+  }
+
+  oauthTokensIssued(grant: OAuthGrant): void {
+    this.#tokensIssued.inc({ grant });
+  }
+
+  oauthRefused(endpoint: OAuthEndpoint, reason: OAuthRefusal): void {
+    this.#oauthRefusals.inc({ endpoint, reason });
   }
 
   sharedState(state: 'off' | 'up' | 'down'): void {

@@ -1,4 +1,7 @@
 import type { DestinationStream } from 'pino';
+import { ClientMetadataDocuments, type ClientMetadataOptions } from './auth/clientMetadataDocuments.js';
+import { oauthSettings } from './auth/oauthSettings.js';
+import type { OneTimeClaims } from './auth/oneTimeClaims.js';
 import type { Config } from './config.js';
 import { createCore, type Core } from './core.js';
 import { createApp, createMetricsApp } from './http/app.js';
@@ -35,6 +38,8 @@ export interface ServiceOptions {
   readonly logDestination?: DestinationStream;
   /** What replicas share; from REDIS_URL when omitted (tests pass their own to look inside). */
   readonly shared?: SharedState;
+  /** How Client ID Metadata Documents are fetched; tests only (see ClientMetadataOptions.testFixture). */
+  readonly clientMetadata?: ClientMetadataOptions;
 }
 
 /** Builds the whole HTTP service from a validated configuration and starts listening. */
@@ -56,7 +61,15 @@ export async function startService(config: Config, options: ServiceOptions = {})
     metrics.upstreamAttempted(attempt.action, attempt.outcome, attempt.attempt, attempt.durationMs),
   );
   const readiness: Readiness = { draining: false, shared: () => shared.status() };
-  const hostOrigin = resolveHostOriginPolicy(config.host, config.allowedHosts, config.allowedOrigins);
+  const clientDocuments = config.publicUrl !== undefined ? new ClientMetadataDocuments(options.clientMetadata) : undefined;
+  const claims: OneTimeClaims = { claim: (id, ttlMs) => shared.claimOnce(id, ttlMs) };
+  const oauth = clientDocuments && oauthSettings(config, claims, clientDocuments);
+  const hostOrigin = resolveHostOriginPolicy(
+    config.host,
+    config.allowedHosts,
+    config.allowedOrigins,
+    oauth ? new URL(oauth.issuer).hostname : undefined,
+  );
   const { app, mcp } = createApp(
     { ...core, metrics, readiness },
     {
@@ -64,6 +77,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       anonymousDiscovery: config.anonymousDiscovery,
       trustProxy: config.trustProxy,
       serveMetrics: config.metricsPort === 'main',
+      ...(oauth ? { oauth: { settings: oauth, perMinute: config.rateLimitOAuthPerMinute, signInPerMinute: config.rateLimitSignInPerMinute } } : {}),
       rateLimit: {
         perKeyPerMinute: config.rateLimitPerMinute,
         perIpPerMinute: config.rateLimitIpPerMinute,
@@ -89,6 +103,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
     logger.warn('MCP_ALLOWED_HOSTS is empty on a non-loopback address: any Host header is accepted; list your public host names');
   }
   if (config.anonymousDiscovery) logger.warn('MCP_ANONYMOUS_DISCOVERY is on: initialize and tools/list work without a key');
+  if (oauth) {
+    logger.info({ issuer: oauth.issuer, resource: oauth.resource }, 'OAuth sign-in on');
+    if (!config.redisUrl) logger.info('OAuth codes and refresh tokens are single-use per process: set REDIS_URL so single use holds across replicas');
+  }
 
   const running = core;
   let closing: Promise<void> | undefined;
@@ -110,6 +128,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         await Promise.all([http.close(drainMs, answerTheRest), metricsServer?.close(drainMs)]);
         await mcp.close();
         await running.close();
+        await clientDocuments?.close();
         await shared.close();
       })();
       return closing;

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { randomBytes } from 'node:crypto';
 import { ConfigError, loadConfig } from '../src/config.js';
+
+const SECRET = randomBytes(32).toString('base64url');
+const OTHER_SECRET = randomBytes(32).toString('base64url');
 
 describe('configuration from the environment', () => {
   it('has the documented defaults', () => {
@@ -29,6 +33,13 @@ describe('configuration from the environment', () => {
       shutdownTimeoutSeconds: 10,
       shutdownDelaySeconds: 0,
       metricsPort: 'main',
+      publicUrl: undefined,
+      oauthSecrets: [],
+      oauthAccessTokenTtlSeconds: 3600,
+      oauthRefreshTokenTtlSeconds: 2_592_000,
+      oauthCodeTtlSeconds: 60,
+      rateLimitOAuthPerMinute: 60,
+      rateLimitSignInPerMinute: 10,
       sandbox: false,
       apiToken: undefined,
       logLevel: 'info',
@@ -93,6 +104,67 @@ describe('configuration from the environment', () => {
     assert.equal(config.anonymousDiscovery, true);
     assert.deepEqual(config.allowedHosts, ['mcp.example.com', '[::1]:3000']);
     assert.deepEqual(config.allowedOrigins, ['https://app.example.com', '*']);
+  });
+
+  describe('OAuth sign-in (PUBLIC_URL and OAUTH_SECRETS)', () => {
+    it('is off with neither, on with both', () => {
+      assert.equal(loadConfig({}).publicUrl, undefined);
+      const config = loadConfig({ PUBLIC_URL: 'https://Flux-MCP.example.com/', OAUTH_SECRETS: ` ${SECRET} , ${OTHER_SECRET} ` });
+      assert.equal(config.publicUrl, 'https://flux-mcp.example.com');
+      assert.deepEqual(config.oauthSecrets, [SECRET, OTHER_SECRET]);
+    });
+
+    it('accepts plain http only on loopback', () => {
+      for (const url of ['http://127.0.0.1:3000', 'http://localhost:8080', 'http://[::1]:3000']) {
+        assert.equal(loadConfig({ PUBLIC_URL: url, OAUTH_SECRETS: SECRET }).publicUrl, url);
+      }
+    });
+
+    const refusals: [string, Record<string, string>, RegExp][] = [
+      ['PUBLIC_URL without OAUTH_SECRETS', { PUBLIC_URL: 'https://flux-mcp.example.com' }, /^OAUTH_SECRETS is empty but PUBLIC_URL is set: OAuth sign-in needs both/],
+      ['OAUTH_SECRETS without PUBLIC_URL', { OAUTH_SECRETS: SECRET }, /^PUBLIC_URL is empty but OAUTH_SECRETS is set: OAuth sign-in needs both/],
+      ['a plain http public URL', { PUBLIC_URL: 'http://flux-mcp.example.com', OAUTH_SECRETS: SECRET }, /^PUBLIC_URL must use https \(plain http only for localhost/],
+      ['a public URL with a path', { PUBLIC_URL: 'https://example.com/flux', OAUTH_SECRETS: SECRET }, /^PUBLIC_URL must be an origin only/],
+      ['a public URL with a query', { PUBLIC_URL: 'https://example.com?x=1', OAUTH_SECRETS: SECRET }, /^PUBLIC_URL must be an origin only/],
+      ['a public URL that is not a URL', { PUBLIC_URL: 'flux-mcp.example.com', OAUTH_SECRETS: SECRET }, /^PUBLIC_URL must be an absolute URL/],
+      ['a short secret', { PUBLIC_URL: 'https://a.example', OAUTH_SECRETS: SECRET.slice(0, 40) }, /^OAUTH_SECRETS must list secrets of 32 random bytes/],
+      ['a secret that is not base64url', { PUBLIC_URL: 'https://a.example', OAUTH_SECRETS: `${SECRET.slice(0, 42)}+` }, /^OAUTH_SECRETS must list secrets of 32 random bytes/],
+      ['a base64 (not base64url) secret with padding', { PUBLIC_URL: 'https://a.example', OAUTH_SECRETS: randomBytes(32).toString('base64') }, /^OAUTH_SECRETS must list/],
+      ['a secret of 32 zero bytes', { PUBLIC_URL: 'https://a.example', OAUTH_SECRETS: Buffer.alloc(32).toString('base64url') }, /^OAUTH_SECRETS must list secrets of 32 random bytes/],
+      ['a password encoded as base64url', { PUBLIC_URL: 'https://a.example', OAUTH_SECRETS: Buffer.from('correct-horse-battery-staple-123').toString('base64url') }, /^OAUTH_SECRETS must list/],
+      ['a secret longer than 32 bytes', { PUBLIC_URL: 'https://a.example', OAUTH_SECRETS: randomBytes(48).toString('base64url') }, /^OAUTH_SECRETS must list/],
+      ['the same secret twice', { PUBLIC_URL: 'https://a.example', OAUTH_SECRETS: `${SECRET},${SECRET}` }, /^OAUTH_SECRETS must not list the same secret twice/],
+      ['one good and one weak secret', { PUBLIC_URL: 'https://a.example', OAUTH_SECRETS: `${SECRET},abc` }, /^OAUTH_SECRETS must list/],
+      ['an access token lifetime under a minute', { OAUTH_ACCESS_TOKEN_TTL: '30' }, /^OAUTH_ACCESS_TOKEN_TTL must be at least 60/],
+      ['a code lifetime over 10 minutes', { OAUTH_CODE_TTL: '3600' }, /^OAUTH_CODE_TTL must be at most 600/],
+    ];
+    for (const [what, env, message] of refusals) {
+      it(`refuses ${what}, never repeating a secret`, () => {
+        assert.throws(
+          () => loadConfig(env),
+          (error: unknown) =>
+            error instanceof ConfigError &&
+            message.test(error.message) &&
+            !error.message.includes('\n') &&
+            !(env.OAUTH_SECRETS ?? '').split(',').some((secret) => secret.length > 8 && error.message.includes(secret.slice(0, 8))),
+        );
+      });
+    }
+
+    it('makes the service exit non-zero with one line, without the secret', () => {
+      const weak = Buffer.alloc(32, 7).toString('base64url');
+      const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+        env: { ...process.env, PUBLIC_URL: 'https://flux-mcp.example.com', OAUTH_SECRETS: weak },
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      assert.equal(run.status, 1);
+      assert.equal(run.stdout, '');
+      const lines = run.stderr.trim().split('\n');
+      assert.equal(lines.length, 1);
+      assert.match(lines[0]!, /^flux-mcp: invalid configuration: OAUTH_SECRETS must list secrets of 32 random bytes/);
+      assert.ok(!run.stderr.includes(weak.slice(0, 12)));
+    });
   });
 
   it('makes the service exit non-zero with one line naming the variable', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEMO_KEY } from '../src/sandbox/demoSeed.js';
-import { callTool, connectClient, startHarness, type TestClient } from './helpers/harness.js';
+import { callTool, connectClient, eventually, startHarness, type TestClient } from './helpers/harness.js';
 import { spawnService, type ServiceProcess } from './helpers/process.js';
 
 type BatchResult = { result: { tasks: { task_id: string; status: string; images: { url: string }[] }[] } };
@@ -13,6 +13,7 @@ describe('demo mode (npm run demo)', () => {
   before(async () => {
     // What `npm run demo` runs: the service with FLUX_SANDBOX on.
     demo = await spawnService({ FLUX_SANDBOX: 'true' });
+    await eventually(() => demo.output().includes('Stop with Ctrl-C.'), 10_000, 'the banner');
     client = await connectClient(new URL('/mcp', demo.url), DEMO_KEY, 'modern');
   });
   after(async () => {
@@ -51,6 +52,28 @@ describe('demo mode (npm run demo)', () => {
     // The sample images are served by the sandbox itself, so they open in a browser.
     const image = await fetch(tasks[0]!.images[0]!.url);
     assert.equal(image.headers.get('content-type'), 'image/png');
+  });
+
+  it('turns OAuth sign-in on for its loopback origin and prints a sign-in link that works with the demo key', async () => {
+    const link = /^ {2}(http:\/\/127\.0\.0\.1:\d+\/oauth\/authorize\?\S+)$/m.exec(demo.output())?.[1];
+    assert.ok(link, 'a sign-in link in the banner');
+    const metadata = (await (await fetch(new URL('/.well-known/oauth-authorization-server', demo.url))).json()) as { issuer: string };
+    assert.equal(metadata.issuer, demo.url, 'PUBLIC_URL is where the demo listens');
+    const page = await fetch(link, { redirect: 'manual' });
+    const html = await page.text();
+    assert.equal(page.status, 200);
+    const consent = /name="consent" value="([^"]+)"/.exec(html)![1]!;
+    const approved = await fetch(new URL('/oauth/authorize', demo.url), {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: page.headers.get('set-cookie')!.split(';')[0]!, origin: demo.url },
+      body: new URLSearchParams({ consent, api_key: DEMO_KEY, decision: 'approve' }),
+    });
+    assert.equal(approved.status, 303);
+    const landing = await fetch(approved.headers.get('location')!);
+    const text = await landing.text();
+    assert.match(text, /Signed in/);
+    assert.match(text, /succeeded/, 'the demo page called a tool with the access token');
   });
 
   it('accepts only the demo key', async () => {

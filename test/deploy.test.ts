@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { loadConfig, SETTINGS } from '../src/config.js';
+import { randomBytes } from 'node:crypto';
+import { ConfigError, loadConfig, SETTINGS } from '../src/config.js';
 import { startHarness, type Harness } from './helpers/harness.js';
 
 const ROOT = new URL('..', import.meta.url);
@@ -47,6 +48,26 @@ describe('Kubernetes manifests match the code', () => {
     const config = loadConfig(configMap.data);
     assert.equal(config.host, '0.0.0.0');
     assert.equal(container.envFrom[0].configMapRef.name, configMap.metadata.name);
+  });
+
+  it('takes OAUTH_SECRETS from an optional Secret whose example is not applied by kustomize', () => {
+    const secretRef = container.envFrom.find((source: Doc) => source.secretRef)?.secretRef;
+    assert.deepEqual(secretRef, { name: 'flux-mcp-oauth', optional: true }, 'the pod starts without it: header keys only');
+    const [example] = parseAllDocuments(read('deploy/kubernetes/oauth-secret.example.yaml')).map((doc) => doc.toJS() as Doc);
+    assert.equal(example!.kind, 'Secret');
+    assert.equal(example!.metadata.name, secretRef.name);
+    assert.deepEqual(Object.keys(example!.stringData), ['OAUTH_SECRETS']);
+    assert.ok(!docs.has('Secret'), 'kubectl apply -k never overwrites the real Secret with the example');
+    assert.ok(!('OAUTH_SECRETS' in configMap.data), 'no secret in the ConfigMap');
+    assert.equal(loadConfig(configMap.data).publicUrl, undefined, 'as shipped: OAuth off');
+    assert.throws(
+      () => loadConfig({ ...configMap.data, PUBLIC_URL: 'https://flux-mcp.example.com', ...example!.stringData }),
+      (error: unknown) => error instanceof ConfigError && /^OAUTH_SECRETS must list/.test(error.message),
+      'the placeholder is refused, so the example cannot be deployed as it is',
+    );
+    const on = loadConfig({ ...configMap.data, PUBLIC_URL: 'https://flux-mcp.example.com', OAUTH_SECRETS: randomBytes(32).toString('base64url') });
+    assert.equal(on.publicUrl, 'https://flux-mcp.example.com');
+    for (const name of Object.keys(example!.stringData)) assert.ok(KNOWN_VARIABLES.has(name));
   });
 
   it('exposes the ports the configuration opens', () => {

@@ -14,6 +14,13 @@ describe('README', () => {
     assert.equal(readFileSync(ENV_EXAMPLE, 'utf8'), renderEnvExample());
   });
 
+  it('shows the consent page screenshot that the browser test takes', () => {
+    assert.match(readme, /!\[[^\]]+\]\(docs\/screenshots\/consent\.png\)/);
+    const png = readFileSync(new URL('../docs/screenshots/consent.png', import.meta.url));
+    assert.equal(png.subarray(1, 4).toString(), 'PNG');
+    assert.ok(png.length > 10_000);
+  });
+
   it('gives the quick-start commands that package.json really has', () => {
     const scripts = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> }).scripts;
     for (const command of readme.matchAll(/npm (?:run )?([\w:-]+)/g)) {

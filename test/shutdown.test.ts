@@ -143,4 +143,40 @@ describe('graceful shutdown', () => {
     assert.notEqual(code, 'still running', 'the service ignored SIGTERM');
     assert.ok(Date.now() - started < 6_000, `exited ${Date.now() - started} ms after SIGTERM`);
   });
+
+  it('writes out its log, the last line included, before it exits, when the reader falls behind for a moment', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'trace', ACEDATACLOUD_API_BASE_URL: sandbox.url, SHUTDOWN_TIMEOUT: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const port = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no port: ${output}`)), 20_000);
+      const look = () => {
+        const match = /"url":"http:\/\/127\.0\.0\.1:(\d+)\/mcp"/.exec(output);
+        if (!match) return;
+        clearTimeout(timer);
+        child.stdout.off('data', look);
+        resolve(match[1]!);
+      };
+      child.stdout.on('data', look);
+    });
+    const mcpUrl = new URL(`http://127.0.0.1:${port}/mcp`);
+    child.stdout.pause();
+    // The pipe fills while nobody reads: the service's log writes are still under way at SIGTERM.
+    for (let round = 0; round < 10; round++) {
+      await Promise.all(Array.from({ length: 50 }, () => post(mcpUrl, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }))));
+    }
+    child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    child.stdout.resume();
+    assert.equal(await exited, 0);
+    // What the pipe still holds arrives after the exit; give it a moment.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal((output.match(/"msg":"request"/g) ?? []).length, 500, 'every request was logged');
+    assert.ok(output.endsWith('"msg":"stopped"}\n'), `the last line was written before the exit: ${JSON.stringify(output.slice(-80))}`);
+  });
 });

@@ -77,7 +77,7 @@ export function httpFailure(
   const detail = upstreamDetail(status, code, message);
   if (status === 401 || (code !== undefined && KEY_REJECTED_CODES.has(code))) {
     return new FluxApiError(
-      `The Flux API rejected the API key (${detail}). Send a valid AceDataCloud API key as "Authorization: Bearer <key>".`,
+      `The Flux API rejected the API key (${detail}). Send a valid AceDataCloud API key as "Authorization: Bearer <key>", or, if you connected by signing in, sign in again with your current key.`,
       { kind: 'key_rejected', status, code },
     );
   }

@@ -1,4 +1,7 @@
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import { resolveAccessToken } from '../auth/accessToken.js';
+import { oauthRouter } from '../auth/oauthRouter.js';
+import { SCOPE, type OAuthSettings } from '../auth/oauthSettings.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { McpServerDeps } from '../mcp/server.js';
@@ -32,6 +35,14 @@ export interface AppOptions {
   readonly trustProxy: number;
   /** Serve GET /metrics on this app (false when metrics are off or have a port of their own). */
   readonly serveMetrics: boolean;
+  /** OAuth sign-in, when PUBLIC_URL and OAUTH_SECRETS turn it on. */
+  readonly oauth?: {
+    readonly settings: OAuthSettings;
+    /** Requests to /oauth/* per minute per client IP. */
+    readonly perMinute: number;
+    /** Submitted sign-in forms per minute per client IP. */
+    readonly signInPerMinute: number;
+  };
 }
 
 const notFound: RequestHandler = (_req, res) => {
@@ -67,18 +78,31 @@ export function createApp(deps: AppDeps, options: AppOptions): { app: Express; m
       if (report.error instanceof UserFacingError && report.error.rejectsCredentials) limits.noteRejectedKey(caller.clientIp);
     },
   });
+  const { oauth } = options;
   app.set('trust proxy', options.trustProxy);
-  app.use(requestContext(), httpMetrics(deps.metrics), requestLog(deps.logger), securityHeaders());
+  app.use(requestContext(oauth !== undefined), httpMetrics(deps.metrics), requestLog(deps.logger), securityHeaders());
   app.get('/healthz', healthz);
   app.get('/readyz', readyz(deps.readiness));
   if (options.serveMetrics) app.get('/metrics', hostOriginGuard(options.hostOrigin), metricsRoute(deps.metrics));
+  if (oauth) {
+    app.use(
+      oauthRouter(
+        oauth.settings,
+        { flux: deps.flux, metrics: deps.metrics, logger: deps.logger },
+        { hostOrigin: options.hostOrigin, perMinute: oauth.perMinute, signInPerMinute: oauth.signInPerMinute, store: options.rateLimit.store },
+      ),
+    );
+  }
   app.use('/mcp', hostOriginGuard(options.hostOrigin), mcpCors());
   app.post(
     '/mcp',
+    // Counted by address before a token is opened, so made-up tokens cost their sender's budget.
     ...limits.byAddress,
+    // An access token becomes the key sealed in it before the per-key limit counts, so one key is one tenant however it arrives.
+    ...(oauth ? [resolveAccessToken(oauth.settings, deps.metrics)] : []),
     jsonBody(),
     classifyRequest(deps.registry),
-    requireKey(options.anonymousDiscovery),
+    requireKey(options.anonymousDiscovery, oauth ? { resourceMetadataUrl: oauth.settings.resourceMetadataUrl, scope: SCOPE } : undefined),
     ...limits.byKey,
     protocolGuard(),
     mcp.post,

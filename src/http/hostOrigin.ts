@@ -21,12 +21,19 @@ export function isLoopbackAddress(host: string): boolean {
 /**
  * The policy for a server bound to `bindHost`: the operator's lists when given; otherwise, on a
  * loopback binding only localhost names and origins, and on any other binding any Host but no
- * browser origin.
+ * browser origin. With OAuth on, the host of PUBLIC_URL (`publicHost`) is allowed too: it is the
+ * name the operator says clients use.
  */
-export function resolveHostOriginPolicy(bindHost: string, allowedHosts: readonly string[], allowedOrigins: readonly string[]): HostOriginPolicy {
+export function resolveHostOriginPolicy(
+  bindHost: string,
+  allowedHosts: readonly string[],
+  allowedOrigins: readonly string[],
+  publicHost?: string,
+): HostOriginPolicy {
   const loopback = isLoopbackAddress(bindHost);
+  const hosts = allowedHosts.length > 0 ? allowedHosts : loopback ? LOOPBACK_NAMES : undefined;
   return {
-    allowedHosts: allowedHosts.length > 0 ? allowedHosts : loopback ? LOOPBACK_NAMES : undefined,
+    allowedHosts: hosts && publicHost && !hosts.includes(publicHost) ? [...hosts, publicHost] : hosts,
     allowedOrigins,
     allowLoopbackOrigins: allowedOrigins.length === 0 && loopback,
   };

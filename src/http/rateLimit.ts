@@ -21,6 +21,12 @@ export interface RateLimitOptions {
 
 const WINDOW_MS = 60_000;
 const REJECTED_KEYS_WINDOW_MS = 15 * 60_000;
+const COMMON_OPTIONS: Partial<Options> = {
+  windowMs: WINDOW_MS,
+  standardHeaders: 'draft-7',
+  legacyHeaders: false,
+  validate: { xForwardedForHeader: false },
+};
 
 export interface RateLimits {
   /** Cheap checks by address, before the body is read: per IP, and the penalty for rejected keys. */
@@ -35,8 +41,10 @@ function clientAddress(req: Request): string {
   return ipKeyGenerator(req.ip ?? 'unknown');
 }
 
+/** A key in the header, or (before it is opened) an access token that may seal one. */
 function hasKey(res: Response): boolean {
-  return res.locals.caller.credentials.kind === 'key';
+  const { kind } = res.locals.caller.credentials;
+  return kind === 'key' || kind === 'sealed';
 }
 
 function retryAfterSeconds(resetTime: Date | undefined, windowMs: number): number {
@@ -55,6 +63,32 @@ function toolCallsIn(body: unknown): number {
 }
 
 /**
+ * A limiter per client IP, for endpoints other than /mcp: over `limit` requests a minute,
+ * `respond` answers (with the seconds to wait, also sent as Retry-After).
+ */
+export function clientIpLimit(options: {
+  readonly limit: number;
+  /** Tells this limiter's counters apart in a shared store. */
+  readonly prefix: string;
+  readonly store: RateLimitOptions['store'];
+  readonly onLimited?: () => void;
+  readonly respond: (req: Request, res: Response, retryAfterSeconds: number) => void;
+}): RequestHandler {
+  return rateLimit({
+    ...COMMON_OPTIONS,
+    limit: options.limit,
+    keyGenerator: clientAddress,
+    handler: (req, res) => {
+      const retryAfter = retryAfterSeconds((req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime, WINDOW_MS);
+      options.onLimited?.();
+      res.set('Retry-After', String(retryAfter));
+      options.respond(req, res, retryAfter);
+    },
+    store: options.store(options.prefix),
+  });
+}
+
+/**
  * The rate limits of the MCP endpoint, built on express-rate-limit and its stores. Over a limit:
  * 429, Retry-After and a JSON-RPC error saying which limit.
  * - per client IP, on every request: a higher ceiling for requests with a key, a lower one without,
@@ -64,12 +98,6 @@ function toolCallsIn(body: unknown): number {
  * - per API key (by fingerprint), counting each tools/call of a batch.
  */
 export function rateLimits(options: RateLimitOptions): RateLimits {
-  const common: Partial<Options> = {
-    windowMs: WINDOW_MS,
-    standardHeaders: 'draft-7',
-    legacyHeaders: false,
-    validate: { xForwardedForHeader: false },
-  };
   const limited = (limiter: Limiter, limit: number, what: string) => (req: Request, res: Response) => {
     const resetTime = (req as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
     refuse(res, limiter, retryAfterSeconds(resetTime, WINDOW_MS), `Rate limit reached: at most ${limit} requests per minute ${what}`, options.onLimited);
@@ -132,7 +160,7 @@ export function rateLimits(options: RateLimitOptions): RateLimits {
   return {
     byAddress: [
       rateLimit({
-        ...common,
+        ...COMMON_OPTIONS,
         limit: options.perIpPerMinute,
         skip: (_req, res) => !hasKey(res),
         keyGenerator: clientAddress,
@@ -140,7 +168,7 @@ export function rateLimits(options: RateLimitOptions): RateLimits {
         store: options.store('ip'),
       }),
       rateLimit({
-        ...common,
+        ...COMMON_OPTIONS,
         limit: options.anonymousPerMinute,
         skip: (_req, res) => hasKey(res),
         keyGenerator: clientAddress,
@@ -151,7 +179,7 @@ export function rateLimits(options: RateLimitOptions): RateLimits {
     ],
     byKey: [
       rateLimit({
-        ...common,
+        ...COMMON_OPTIONS,
         limit: options.perKeyPerMinute,
         skip: (_req, res) => !hasKey(res),
         keyGenerator: (_req, res) => {

@@ -4,7 +4,7 @@ import { routeLabel } from './routeLabel.js';
 
 /**
  * One log line per request, written when the response is done: method, path, protocol era,
- * JSON-RPC method, tool, status, duration and the request id. Headers, query strings and bodies are never logged,
+ * how the key came (header or oauth), JSON-RPC method, tool, status, duration and the request id. Headers, query strings and bodies are never logged,
  * and paths only as routeLabel gives them.
  */
 export function requestLog(logger: Logger): RequestHandler {
@@ -18,6 +18,7 @@ export function requestLog(logger: Logger): RequestHandler {
         method: req.method,
         path: routeLabel(req.path),
         era: caller.era,
+        auth: caller.credentials.kind === 'key' ? caller.credentials.via : undefined,
         rpc_method: caller.rpcMethod,
         tool: caller.tool,
         tool_outcome: caller.toolOutcome,

@@ -1,4 +1,6 @@
-const ROUTES = new Set(['/mcp', '/healthz', '/readyz', '/metrics']);
+import { OAUTH_ROUTES } from '../auth/metadata.js';
+
+const ROUTES = new Set(['/mcp', '/healthz', '/readyz', '/metrics', ...OAUTH_ROUTES]);
 
 /**
  * The path of a request as logs and metrics may show it: one of the service's own routes, or

@@ -1,7 +1,7 @@
 import { DEMO_KEY, type DemoTask } from './demoSeed.js';
 
 /** What `npm run demo` prints: where to connect, with which key, what to try. */
-export function demoBanner(mcpUrl: string, tasks: readonly DemoTask[]): string {
+export function demoBanner(mcpUrl: string, tasks: readonly DemoTask[], signInLink?: string): string {
   const config = JSON.stringify({ mcpServers: { 'flux-demo': { url: mcpUrl, headers: { Authorization: `Bearer ${DEMO_KEY}` } } } }, null, 2);
   const curl = (body: object) =>
     [
@@ -36,6 +36,15 @@ export function demoBanner(mcpUrl: string, tasks: readonly DemoTask[]): string {
       method: 'tools/call',
       params: { name: 'flux_get_tasks_batch', arguments: { task_ids: tasks.map((task) => task.id), wait_seconds: 25 } },
     }),
+    ...(signInLink
+      ? [
+          '',
+          'OAuth sign-in (on for this demo, with a secret made at start: tokens die with the process)',
+          `  An OAuth client needs only the MCP endpoint above; it signs in with key ${DEMO_KEY}.`,
+          '  Try the sign-in page in a browser (it comes back to a demo page that calls a tool):',
+          `  ${signInLink}`,
+        ]
+      : []),
     '',
     'Stop with Ctrl-C.',
     '',

@@ -198,6 +198,8 @@ export function redisState(options: RedisStateOptions): SharedState {
       cancelHandlers.push(handler);
     },
     async claimOnce(id, ttlMs) {
+      // Noted here first, so a replay to this replica is refused even while Redis is away.
+      if (!localClaims.claim(id, ttlMs)) return false;
       if (status === 'up') {
         try {
           return (await client.sendCommand<string | null>(['SET', `flux-mcp:claim:${id}`, '1', 'NX', 'PX', String(Math.ceil(ttlMs))])) === 'OK';
@@ -205,7 +207,7 @@ export function redisState(options: RedisStateOptions): SharedState {
           failed(error);
         }
       }
-      return localClaims.claim(id, ttlMs);
+      return true;
     },
     async close() {
       await Promise.allSettled([client.close(), subscriber.close()]);

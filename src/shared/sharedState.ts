@@ -25,7 +25,10 @@ export interface SharedState {
   publishCancel(owner: string, callId: string | number): void;
   /** Called for every cancellation another replica publishes. */
   onCancel(handler: (owner: string, callId: string | number) => void): void;
-  /** True the first time `id` is claimed within `ttlMs`, false ever after (one-time codes). */
+  /**
+   * True the first time `id` is claimed within `ttlMs`, false ever after (authorization codes,
+   * refresh tokens); rejects when it cannot tell, so the caller refuses rather than honour twice.
+   */
   claimOnce(id: string, ttlMs: number): Promise<boolean>;
   close(): Promise<void>;
 }

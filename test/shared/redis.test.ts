@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FluxSandbox } from '../../src/sandbox/fluxSandbox.js';
 import { eventually, postRaw, toolCallBody } from '../helpers/harness.js';
+import { unusedPort } from '../helpers/net.js';
+import { authorizeParams, authorizeUrl, newSecret, pkce, registeredClientId, signInWithoutBrowser, tokenRequest } from '../helpers/oauth.js';
 import { spawnService, type ServiceProcess } from '../helpers/process.js';
 import { redisUnavailable, startRedis, type RedisServer } from '../helpers/redisServer.js';
 
@@ -12,9 +14,14 @@ const unavailable = redisUnavailable();
 if (unavailable) process.stdout.write(`# skipping the Redis tests: ${unavailable}\n`);
 
 /** Two replicas of the service sharing one real redis-server, as behind a round-robin balancer. */
-async function twoReplicas(redis: RedisServer, sandbox: FluxSandbox, env: Record<string, string> = {}): Promise<[ServiceProcess, ServiceProcess]> {
+async function twoReplicas(
+  redis: RedisServer,
+  sandbox: FluxSandbox,
+  env: Record<string, string> = {},
+  firstEnv: Record<string, string> = {},
+): Promise<[ServiceProcess, ServiceProcess]> {
   const common = { ACEDATACLOUD_API_BASE_URL: sandbox.url, REDIS_URL: redis.url, ...env };
-  const replicas = await Promise.all([spawnService(common), spawnService(common)]);
+  const replicas = await Promise.all([spawnService({ ...common, ...firstEnv }), spawnService(common)]);
   for (const replica of replicas) await eventually(() => /shared state: Redis is up/.test(replica.output()), 5_000, 'Redis to be up');
   return replicas as [ServiceProcess, ServiceProcess];
 }
@@ -129,6 +136,39 @@ describe('state shared across replicas on a real Redis', { skip: unavailable }, 
       await eventually(() => (a.output().match(/shared state: Redis is up/g) ?? []).length >= 2, 15_000, 'replica A to reconnect');
       assert.equal(((await (await fetch(new URL('/readyz', a.url))).json()) as { shared_state: string }).shared_state, 'up');
       assert.equal((await postRaw(mcp(a), LIST, AUTH)).status, 200);
+    } finally {
+      await stop(a, b);
+    }
+  });
+
+  it('honours an OAuth code and a refresh token once over both replicas, whichever gets them', async () => {
+    const port = await unusedPort();
+    const issuer = `http://127.0.0.1:${port}`;
+    const oauth = { PUBLIC_URL: issuer, OAUTH_SECRETS: newSecret() };
+    const [a, b] = await twoReplicas(redis, sandbox, oauth, { PORT: String(port) });
+    const resource = `${issuer}/mcp`;
+    const redirectUri = 'http://127.0.0.1:9/callback';
+    try {
+      const clientId = await registeredClientId(issuer, redirectUri);
+      const code = async () => {
+        const { verifier, challenge } = pkce();
+        const back = await signInWithoutBrowser(authorizeUrl(issuer, authorizeParams({ issuer, resource }, clientId, redirectUri, challenge)), issuer, KEY);
+        return { grant_type: 'authorization_code', code: back.searchParams.get('code') ?? '', code_verifier: verifier, client_id: clientId, redirect_uri: redirectUri, resource };
+      };
+      const first = await code();
+      const onA = await tokenRequest(a.url, first);
+      assert.equal(onA.status, 200, 'replica A redeems the code');
+      const replayOnB = await tokenRequest(b.url, first);
+      assert.equal(replayOnB.status, 400);
+      assert.equal(replayOnB.body.error, 'invalid_grant');
+
+      const second = await code();
+      assert.equal((await tokenRequest(b.url, second)).status, 200, 'replica B redeems a code it has not seen used');
+      assert.equal((await tokenRequest(a.url, second)).body.error, 'invalid_grant');
+
+      const refresh = { grant_type: 'refresh_token', refresh_token: onA.body.refresh_token as string, client_id: clientId, resource };
+      assert.equal((await tokenRequest(b.url, refresh)).status, 200, 'replica B honours a refresh token A issued');
+      assert.equal((await tokenRequest(a.url, refresh)).body.error, 'invalid_grant', 'the replay on A is refused');
     } finally {
       await stop(a, b);
     }

@@ -1,0 +1,51 @@
+import { isIP } from 'node:net';
+import { isLoopbackAddress } from '../http/hostOrigin.js';
+
+export const MAX_REDIRECT_URI_LENGTH = 512;
+
+function parse(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `[::1]` → `::1`; a URL's hostname keeps the brackets of an IPv6 literal. */
+function bare(hostname: string): string {
+  return hostname.replace(/^\[|\]$/g, '');
+}
+
+/**
+ * A redirect URI a client may register (MCP "Communication Security"): https, or plain http on
+ * a loopback host; absolute, without a fragment or credentials, at most 512 characters.
+ */
+export function acceptableRedirectUri(text: string): boolean {
+  if (text.length > MAX_REDIRECT_URI_LENGTH) return false;
+  const url = parse(text);
+  if (!url || url.hash || text.includes('#') || url.username || url.password) return false;
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && isLoopbackAddress(url.hostname);
+}
+
+/** An http redirect URI on a loopback IP literal (127.x.x.x or [::1]), whose port may change (OAuth 2.1 §8.4.2). */
+export function isLoopbackIpRedirect(url: URL): boolean {
+  return url.protocol === 'http:' && isIP(bare(url.hostname)) !== 0 && isLoopbackAddress(url.hostname);
+}
+
+/**
+ * Whether `requested` is the registered redirect URI `registered`: the same string, or, for a
+ * loopback IP redirect URI, the same but for the port (native apps listen on any free port).
+ */
+export function redirectUriMatches(requested: string, registered: string): boolean {
+  if (requested === registered) return true;
+  const a = parse(requested);
+  const b = parse(registered);
+  if (!a || !b || !isLoopbackIpRedirect(a) || !isLoopbackIpRedirect(b)) return false;
+  return a.hostname === b.hostname && a.pathname === b.pathname && a.search === b.search && !requested.includes('#');
+}
+
+/** The host (with port) a redirect URI sends the user back to, as the consent page shows it. */
+export function redirectHost(uri: string): string {
+  return parse(uri)?.host ?? uri;
+}
