@@ -327,8 +327,8 @@ export const SETTINGS = {
   ),
   rateLimitOAuthPerMinute: setting(
     'RATE_LIMIT_OAUTH_PER_MINUTE',
-    '60',
-    'Requests to the OAuth endpoints (`/oauth/*`) per minute per client IP.',
+    '600',
+    'Requests to the OAuth endpoints (`/oauth/*`) per minute per client IP. Hosts such as claude.ai and ChatGPT register and refresh for all their users from a few shared addresses; each request costs only a seal or an open, no Flux API call.',
     wholeNumber(1, 1_000_000),
   ),
   rateLimitSignInPerMinute: setting(

@@ -1,7 +1,6 @@
 import type { DestinationStream } from 'pino';
 import { ClientMetadataDocuments, type ClientMetadataOptions } from './auth/clientMetadataDocuments.js';
 import { oauthSettings } from './auth/oauthSettings.js';
-import type { OneTimeClaims } from './auth/oneTimeClaims.js';
 import type { Config } from './config.js';
 import { createCore, type Core } from './core.js';
 import { createApp, createMetricsApp } from './http/app.js';
@@ -62,8 +61,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   );
   const readiness: Readiness = { draining: false, shared: () => shared.status() };
   const clientDocuments = config.publicUrl !== undefined ? new ClientMetadataDocuments(options.clientMetadata) : undefined;
-  const claims: OneTimeClaims = { claim: (id, ttlMs) => shared.claimOnce(id, ttlMs) };
-  const oauth = clientDocuments && oauthSettings(config, claims, clientDocuments);
+  const oauth = clientDocuments && oauthSettings(config, shared, clientDocuments);
   const hostOrigin = resolveHostOriginPolicy(
     config.host,
     config.allowedHosts,

@@ -38,7 +38,7 @@ describe('configuration from the environment', () => {
       oauthAccessTokenTtlSeconds: 3600,
       oauthRefreshTokenTtlSeconds: 2_592_000,
       oauthCodeTtlSeconds: 60,
-      rateLimitOAuthPerMinute: 60,
+      rateLimitOAuthPerMinute: 600,
       rateLimitSignInPerMinute: 10,
       sandbox: false,
       apiToken: undefined,

@@ -1,4 +1,4 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type RequestHandler, type Response } from 'express';
 import type { Logger } from '../logger.js';
 import type { Metrics, OAuthGrant, OAuthRefusal } from '../metrics.js';
@@ -15,18 +15,22 @@ export interface AccessClaims {
   readonly key: string;
 }
 
-/** What a refresh token carries; it expires a fixed time after the sign-in, however often it rotates. */
+/**
+ * What a refresh token carries: its sign-in chain and step (see OneTimeClaims). It expires a fixed
+ * time after the sign-in, however often it rotates.
+ */
 interface RefreshClaims {
   readonly cid: string;
   readonly res: string;
   readonly key: string;
-  readonly jti: string;
+  readonly chain: string;
+  readonly step: number;
 }
 
 /** RFC 7636: 43 to 128 unreserved characters. */
 const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
-/** Claims of a sealed code are kept a little past its expiry, for the clock tolerance of opening it. */
-const CLAIM_MARGIN_MS = 10_000;
+/** A chain is kept a little past its last token's expiry, for the clock tolerance of opening it. */
+const CHAIN_MARGIN_MS = 10_000;
 
 function s256(verifier: string): string {
   return createHash('sha256').update(verifier).digest('base64url');
@@ -76,22 +80,24 @@ export function tokenRoute(oauth: OAuthSettings, deps: { metrics: Metrics; logge
     return value;
   };
 
-  const claimOnce = async (id: string, expiresAt: number) => {
-    let first: boolean;
+  /** Moves the sign-in chain past `step`, or refuses: used already (the chain is now revoked) or no answer. */
+  const advance = async (chain: string, step: number, chainEndsAt: number, what: string) => {
+    let honoured: boolean;
     try {
-      first = await oauth.claims.claim(id, expiresAt * 1000 - Date.now() + CLAIM_MARGIN_MS);
+      honoured = await oauth.claims.advance(chain, step, chainEndsAt * 1000 - Date.now() + CHAIN_MARGIN_MS);
     } catch (error) {
-      logger.error({ err: error }, 'one-time claims store failed');
+      logger.error({ err: error }, 'sign-in chain store failed');
       throw new TokenRefusal('unavailable', 'temporarily_unavailable', 'The server cannot check single use right now; try again shortly.', 503);
     }
-    return first;
+    if (!honoured) {
+      throw new TokenRefusal('replayed', 'invalid_grant', `The ${what} has been used already; this sign-in is now revoked, so sign in again.`);
+    }
   };
 
-  const issue = async (res: Response, grant: OAuthGrant, claims: Omit<RefreshClaims, 'jti'>, refreshExpiresAt: number) => {
+  const issue = async (res: Response, grant: OAuthGrant, refresh: RefreshClaims, refreshExpiresAt: number) => {
     const now = Math.floor(Date.now() / 1000);
     const accessExpiresAt = Math.min(now + oauth.accessTokenTtlSeconds, refreshExpiresAt);
-    const access: AccessClaims = { aud: claims.res, cid: claims.cid, key: claims.key };
-    const refresh: RefreshClaims = { ...claims, jti: randomUUID() };
+    const access: AccessClaims = { aud: refresh.res, cid: refresh.cid, key: refresh.key };
     const [accessToken, refreshToken] = await Promise.all([
       oauth.sealer.seal('access', { ...access }, accessExpiresAt),
       oauth.sealer.seal('refresh', { ...refresh }, refreshExpiresAt),
@@ -128,11 +134,10 @@ export function tokenRoute(oauth: OAuthSettings, deps: { metrics: Metrics; logge
     }
     if (!sameText(s256(verifier), claims.cc)) throw new TokenRefusal('pkce_mismatch', 'invalid_grant', 'The code_verifier does not match the code_challenge.');
     resourceOf(body, claims.res);
-    if (!(await claimOnce(`code:${claims.jti}`, claims.exp ?? 0))) {
-      throw new TokenRefusal('replayed', 'invalid_grant', 'The code has been used already.');
-    }
     const signInEnds = Math.floor(Date.now() / 1000) + oauth.refreshTokenTtlSeconds;
-    await issue(res, 'authorization_code', { cid: claims.cid, res: claims.res, key: claims.key }, signInEnds);
+    // The code is step 0 of the sign-in's chain, named by the code's own id.
+    await advance(claims.jti, 0, signInEnds, 'code');
+    await issue(res, 'authorization_code', { cid: claims.cid, res: claims.res, key: claims.key, chain: claims.jti, step: 1 }, signInEnds);
   };
 
   const refreshToken = async (res: Response, body: Record<string, unknown>) => {
@@ -143,11 +148,12 @@ export function tokenRoute(oauth: OAuthSettings, deps: { metrics: Metrics; logge
     const claims = opened.claims;
     if (claims.cid !== clientId) throw new TokenRefusal('client_mismatch', 'invalid_grant', 'The refresh token was issued to another client.');
     resourceOf(body, claims.res);
-    const expiresAt = claims.exp ?? 0;
-    if (!(await claimOnce(`refresh:${claims.jti}`, expiresAt))) {
-      throw new TokenRefusal('replayed', 'invalid_grant', 'The refresh token has been used already; refresh tokens are good once.');
+    if (typeof claims.chain !== 'string' || !Number.isSafeInteger(claims.step) || claims.step < 1) {
+      throw new TokenRefusal('invalid_grant', 'invalid_grant', 'The refresh token is not valid.');
     }
-    await issue(res, 'refresh_token', { cid: claims.cid, res: claims.res, key: claims.key }, expiresAt);
+    const expiresAt = claims.exp ?? 0;
+    await advance(claims.chain, claims.step, expiresAt, 'refresh token');
+    await issue(res, 'refresh_token', { cid: claims.cid, res: claims.res, key: claims.key, chain: claims.chain, step: claims.step + 1 }, expiresAt);
   };
 
   const handler: RequestHandler = async (req, res) => {

@@ -75,7 +75,8 @@ export function createApp(deps: AppDeps, options: AppOptions): { app: Express; m
     ...deps,
     onToolCall: (report, caller) => {
       deps.metrics.toolCalled(report.tool, report.outcome, caller.era ?? 'legacy', report.durationMs);
-      if (report.error instanceof UserFacingError && report.error.rejectsCredentials) limits.noteRejectedKey(caller.clientIp);
+      const headerKey = caller.credentials.kind === 'key' && caller.credentials.via === 'header';
+      if (headerKey && report.error instanceof UserFacingError && report.error.rejectsCredentials) limits.noteRejectedKey(caller.clientIp);
     },
   });
   const { oauth } = options;
@@ -96,10 +97,9 @@ export function createApp(deps: AppDeps, options: AppOptions): { app: Express; m
   app.use('/mcp', hostOriginGuard(options.hostOrigin), mcpCors());
   app.post(
     '/mcp',
-    // Counted by address before a token is opened, so made-up tokens cost their sender's budget.
-    ...limits.byAddress,
-    // An access token becomes the key sealed in it before the per-key limit counts, so one key is one tenant however it arrives.
+    // An access token becomes the key sealed in it before any limit counts, so one key is one tenant however it arrives.
     ...(oauth ? [resolveAccessToken(oauth.settings, deps.metrics)] : []),
+    ...limits.byAddress,
     jsonBody(),
     classifyRequest(deps.registry),
     requireKey(options.anonymousDiscovery, oauth ? { resourceMetadataUrl: oauth.settings.resourceMetadataUrl, scope: SCOPE } : undefined),

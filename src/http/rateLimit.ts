@@ -33,7 +33,7 @@ export interface RateLimits {
   readonly byAddress: RequestHandler[];
   /** The per-key limit, once the body is known: every tools/call of a batch counts. */
   readonly byKey: RequestHandler[];
-  /** Counts one key the upstream rejected against the address that sent it. */
+  /** Counts one key the upstream rejected against the address that sent it (header keys only). */
   noteRejectedKey(clientIp: string): void;
 }
 
@@ -41,10 +41,18 @@ function clientAddress(req: Request): string {
   return ipKeyGenerator(req.ip ?? 'unknown');
 }
 
-/** A key in the header, or (before it is opened) an access token that may seal one. */
 function hasKey(res: Response): boolean {
-  const { kind } = res.locals.caller.credentials;
-  return kind === 'key' || kind === 'sealed';
+  return res.locals.caller.credentials.kind === 'key';
+}
+
+/**
+ * A key anyone could have made up: one in the header. A key sealed in an access token was checked
+ * with the Flux API at sign-in, and its calls often come from a host's few shared addresses
+ * (claude.ai, ChatGPT), so the per-address limits leave them to the per-key limit.
+ */
+function hasHeaderKey(res: Response): boolean {
+  const { credentials } = res.locals.caller;
+  return credentials.kind === 'key' && credentials.via === 'header';
 }
 
 function retryAfterSeconds(resetTime: Date | undefined, windowMs: number): number {
@@ -91,10 +99,11 @@ export function clientIpLimit(options: {
 /**
  * The rate limits of the MCP endpoint, built on express-rate-limit and its stores. Over a limit:
  * 429, Retry-After and a JSON-RPC error saying which limit.
- * - per client IP, on every request: a higher ceiling for requests with a key, a lower one without,
- *   so inventing a new key per request does not dodge anything;
- * - per address whose keys the upstream keeps rejecting: once it has had too many rejected within
- *   15 minutes, its requests with a key are refused until the window passes;
+ * - per client IP: a higher ceiling for requests with a key in the header, a lower one for those
+ *   without a key (or with a token that did not open), so inventing a new key per request does
+ *   not dodge anything; a valid access token of this service counts by its key only;
+ * - per address whose header keys the upstream keeps rejecting: once it has had too many rejected
+ *   within 15 minutes, its requests with a header key are refused until the window passes;
  * - per API key (by fingerprint), counting each tools/call of a batch.
  */
 export function rateLimits(options: RateLimitOptions): RateLimits {
@@ -108,7 +117,7 @@ export function rateLimits(options: RateLimitOptions): RateLimits {
   rejectedStore.init?.({ windowMs: REJECTED_KEYS_WINDOW_MS } as Options);
 
   const rejectedKeysGate: RequestHandler = (req, res, next) => {
-    if (!hasKey(res)) {
+    if (!hasHeaderKey(res)) {
       next();
       return;
     }
@@ -162,7 +171,7 @@ export function rateLimits(options: RateLimitOptions): RateLimits {
       rateLimit({
         ...COMMON_OPTIONS,
         limit: options.perIpPerMinute,
-        skip: (_req, res) => !hasKey(res),
+        skip: (_req, res) => !hasHeaderKey(res),
         keyGenerator: clientAddress,
         handler: limited('ip', options.perIpPerMinute, 'from one address'),
         store: options.store('ip'),

@@ -173,6 +173,12 @@ export class FluxSandbox {
     return this;
   }
 
+  /** Forgets an API key and its tasks, as when its owner rotates it: the key is rejected from now on. */
+  removeKey(key: string): this {
+    this.#stores.delete(key);
+    return this;
+  }
+
   /** Adds a task to `key`'s store and returns its id. */
   addTask(key: string, spec: SandboxTaskSpec = {}): string {
     this.addKey(key);

@@ -1,10 +1,10 @@
 import { MemoryStore } from 'express-rate-limit';
-import { LocalClaims } from './localClaims.js';
+import { LocalChains } from './localChains.js';
 import type { SharedState } from './sharedState.js';
 
 /** Nothing shared: every count lives in this process (no REDIS_URL). */
 export function localState(): SharedState {
-  const claims = new LocalClaims();
+  const chains = new LocalChains();
   return {
     status: () => 'off',
     rateLimitStore: () => new MemoryStore(),
@@ -12,7 +12,7 @@ export function localState(): SharedState {
     upstreamSlots: undefined,
     publishCancel: () => undefined,
     onCancel: () => undefined,
-    claimOnce: async (id, ttlMs) => claims.claim(id, ttlMs),
+    advance: async (chain, step, ttlMs) => chains.advance(chain, step, ttlMs),
     close: async () => undefined,
   };
 }

@@ -3,7 +3,6 @@ import { createClient } from '@redis/client';
 import { MemoryStore, type ClientRateLimitInfo, type IncrementResponse, type Options, type Store } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
 import type { Logger } from '../logger.js';
-import { LocalClaims } from './localClaims.js';
 import type { SharedSlots, SharedState, SharedStatus } from './sharedState.js';
 
 /** Longest a Redis command may take before the caller goes on with what this process knows. */
@@ -23,6 +22,17 @@ if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 1`;
+
+/** SharedState.advance on Redis, in one step so two replicas cannot both honour one step. */
+const ADVANCE_CHAIN = `
+local at = redis.call('GET', KEYS[1])
+if at == 'revoked' then return 0 end
+if at == false or at == ARGV[1] then
+  redis.call('SET', KEYS[1], tostring(tonumber(ARGV[1]) + 1), 'PX', ARGV[2])
+  return 1
+end
+redis.call('SET', KEYS[1], 'revoked', 'KEEPTTL')
+return 0`;
 
 type Client = ReturnType<typeof createClient>;
 
@@ -105,10 +115,11 @@ export interface RedisStateOptions {
 
 /**
  * Shared state on Redis (REDIS_URL): rate-limit counters, per-key slots for waits and upstream
- * calls, one-time claims and cancellation fan-out, for every replica pointed at the same Redis.
+ * calls, sign-in chains and cancellation fan-out, for every replica pointed at the same Redis.
  * It never blocks start-up or a request on Redis: commands time out after 250 ms, nothing queues
- * while the connection is down, and each piece falls back to what this process knows, with a log
- * line and a metric saying so, until Redis answers again.
+ * while the connection is down, and each piece but sign-in chains falls back to what this process
+ * knows, with a log line and a metric saying so, until Redis answers again. Sign-in chains fail
+ * closed instead: token requests are refused (503) until Redis answers.
  */
 export function redisState(options: RedisStateOptions): SharedState {
   const { logger } = options;
@@ -122,7 +133,6 @@ export function redisState(options: RedisStateOptions): SharedState {
   const subscriber: Client = client.duplicate();
   const stores: FailoverStore[] = [];
   const cancelHandlers: ((owner: string, callId: string | number) => void)[] = [];
-  const localClaims = new LocalClaims();
   let status: SharedStatus = 'down';
   let held = 0;
 
@@ -131,7 +141,7 @@ export function redisState(options: RedisStateOptions): SharedState {
     status = next;
     options.onStatus?.(next);
     if (next === 'up') {
-      logger.info('shared state: Redis is up; limits, slots, one-time codes and cancellations are shared by every replica');
+      logger.info('shared state: Redis is up; limits, slots, sign-in chains and cancellations are shared by every replica');
       for (const store of stores) store.reconnected();
     } else {
       logger.warn({ reason: why }, 'shared state: Redis is unreachable; limits and slots count per process until it answers again');
@@ -197,17 +207,16 @@ export function redisState(options: RedisStateOptions): SharedState {
     onCancel(handler) {
       cancelHandlers.push(handler);
     },
-    async claimOnce(id, ttlMs) {
-      // Noted here first, so a replay to this replica is refused even while Redis is away.
-      if (!localClaims.claim(id, ttlMs)) return false;
-      if (status === 'up') {
-        try {
-          return (await client.sendCommand<string | null>(['SET', `flux-mcp:claim:${id}`, '1', 'NX', 'PX', String(Math.ceil(ttlMs))])) === 'OK';
-        } catch (error) {
-          failed(error);
-        }
+    async advance(chain, step, ttlMs) {
+      // Fails closed: a replica that cannot ask Redis cannot know whether another one honoured the step.
+      if (status !== 'up') throw new Error('Redis is unreachable');
+      try {
+        const ttl = String(Math.max(1, Math.ceil(ttlMs)));
+        return (await client.sendCommand<number>(['EVAL', ADVANCE_CHAIN, '1', `flux-mcp:chain:${chain}`, String(step), ttl])) === 1;
+      } catch (error) {
+        failed(error);
+        throw error;
       }
-      return true;
     },
     async close() {
       await Promise.allSettled([client.close(), subscriber.close()]);

@@ -26,9 +26,12 @@ export interface SharedState {
   /** Called for every cancellation another replica publishes. */
   onCancel(handler: (owner: string, callId: string | number) => void): void;
   /**
-   * True the first time `id` is claimed within `ttlMs`, false ever after (authorization codes,
-   * refresh tokens); rejects when it cannot tell, so the caller refuses rather than honour twice.
+   * Single use of sign-in steps. A chain (one sign-in) starts at step 0 (its code); each step is
+   * honoured once: true when `step` is where the chain is (a chain not seen counts as anywhere),
+   * which moves it to the next step and keeps it `ttlMs`; false when the step was used already,
+   * which revokes the chain. Rejects when it cannot tell (shared store unreachable), so the
+   * caller refuses rather than honour a step twice.
    */
-  claimOnce(id: string, ttlMs: number): Promise<boolean>;
+  advance(chain: string, step: number, ttlMs: number): Promise<boolean>;
   close(): Promise<void>;
 }

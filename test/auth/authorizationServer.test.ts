@@ -374,12 +374,41 @@ describe('OAuth authorization server', () => {
       const refresh = (token: string, client = tokens.clientId) =>
         tokenRequest(harness.issuer, { grant_type: 'refresh_token', refresh_token: token, client_id: client, resource: harness.resource });
       assert.equal((await refresh(tokens.refresh_token, 'another-client')).body.error, 'invalid_grant');
-      const next = await refresh(tokens.refresh_token);
-      assert.equal(next.status, 200);
-      assert.notEqual(next.body.refresh_token, tokens.refresh_token);
-      assert.equal((await refresh(tokens.refresh_token)).body.error, 'invalid_grant', 'the replayed old refresh token');
-      assert.equal((await refresh(String(next.body.refresh_token))).status, 200, 'the new one works');
       assert.equal((await refresh(tokens.access_token)).body.error, 'invalid_grant');
+      const second = await refresh(tokens.refresh_token);
+      assert.equal(second.status, 200);
+      assert.notEqual(second.body.refresh_token, tokens.refresh_token);
+      const third = await refresh(String(second.body.refresh_token));
+      assert.equal(third.status, 200, 'the new one works');
+      assert.equal((await mcpCall(harness.mcpUrl, String(third.body.access_token), toolCall(taskId))).status, 200);
+    });
+
+    it('revokes the sign-in when a used refresh token comes back: neither copy works after', async () => {
+      const tokens = await signedInTokens(harness, KEY);
+      const refresh = (token: string) =>
+        tokenRequest(harness.issuer, { grant_type: 'refresh_token', refresh_token: token, client_id: tokens.clientId, resource: harness.resource });
+      const legitimate = await refresh(tokens.refresh_token);
+      assert.equal(legitimate.status, 200);
+      const replay = await refresh(tokens.refresh_token);
+      assert.equal(replay.status, 400);
+      assert.equal(replay.body.error, 'invalid_grant');
+      assert.match(String(replay.body.error_description), /used already; this sign-in is now revoked/);
+      assert.equal((await refresh(String(legitimate.body.refresh_token))).body.error, 'invalid_grant', 'the newer refresh token died with the replay');
+    });
+
+    it('revokes what a code gave when the code comes back', async () => {
+      const { verifier, challenge } = pkce();
+      const code = await freshCode(challenge);
+      const first = await exchange(code, verifier);
+      assert.equal(first.status, 200);
+      assert.equal((await exchange(code, verifier)).body.error, 'invalid_grant');
+      const refreshed = await tokenRequest(harness.issuer, {
+        grant_type: 'refresh_token',
+        refresh_token: String(first.body.refresh_token),
+        client_id: clientId,
+        resource: harness.resource,
+      });
+      assert.equal(refreshed.body.error, 'invalid_grant', 'the refresh token of the replayed code is refused');
     });
   });
 
@@ -441,6 +470,28 @@ describe('OAuth authorization server', () => {
   });
 
   describe('rate limits', () => {
+    it("leaves valid tokens out of the per-address limits, which still bind header keys: a host's users share its addresses", async () => {
+      const limited = await startOAuthHarness({
+        env: { RATE_LIMIT_IP_PER_MINUTE: '4', RATE_LIMIT_REJECTED_KEYS: '1', RATE_LIMIT_SIGN_IN_PER_MINUTE: '1000', RATE_LIMIT_OAUTH_PER_MINUTE: '1000' },
+      });
+      try {
+        const [alice, bob, carol] = ['key-tenant-alice-01', 'key-tenant-bob-0001', 'key-tenant-carol-01'];
+        const ids = Object.fromEntries([alice, bob, carol].map((key) => [key, limited.sandbox.addTask(key)]));
+        const tokens = { alice: await signedInTokens(limited, alice), bob: await signedInTokens(limited, bob) };
+        // Alice rotates her key: her token's calls are now rejected upstream, again and again.
+        limited.sandbox.removeKey(alice);
+        for (let i = 0; i < 3; i++) assert.match((await mcpCall(limited.mcpUrl, tokens.alice.access_token, toolCall(ids[alice]!))).text, /rejected the API key/);
+        const bobs = [];
+        for (let i = 0; i < 6; i++) bobs.push((await mcpCall(limited.mcpUrl, tokens.bob.access_token, toolCall(ids[bob]!))).status);
+        assert.deepEqual(bobs, [200, 200, 200, 200, 200, 200], "Bob is neither refused for Alice's rejected key nor by the per-address limit");
+        const carols = [];
+        for (let i = 0; i < 5; i++) carols.push((await mcpCall(limited.mcpUrl, carol, toolCall(ids[carol]!))).status);
+        assert.deepEqual(carols, [200, 200, 200, 200, 429], 'header keys from the same address still count per address');
+      } finally {
+        await limited.close();
+      }
+    });
+
     it('caps submitted sign-in forms per client IP before the key is checked upstream', async () => {
       const limited = await startOAuthHarness({ env: { RATE_LIMIT_SIGN_IN_PER_MINUTE: '2' } });
       try {

@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { generate } from 'selfsigned';
 import { ClientMetadataDocuments, ClientMetadataError, publicAddress } from '../../src/auth/clientMetadataDocuments.js';
-import { LocalClaims } from '../../src/shared/localClaims.js';
 import { authorizeParams, authorizeUrl, pkce, startOAuthHarness } from '../helpers/oauth.js';
 
 interface Route {
@@ -172,24 +171,5 @@ describe('Client ID Metadata Documents', () => {
     } finally {
       await harness.close();
     }
-  });
-});
-
-describe('one-time claims (per process)', () => {
-  it('grants an id once within its time, again after it', async () => {
-    const claims = new LocalClaims();
-    assert.equal(await claims.claim('a', 60_000), true);
-    assert.equal(await claims.claim('a', 60_000), false);
-    assert.equal(await claims.claim('b', 1), true);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    assert.equal(await claims.claim('b', 60_000), true, 'expired claims are forgotten');
-  });
-
-  it('refuses (throws) rather than forget a live claim when full', async () => {
-    const claims = new LocalClaims(2);
-    await claims.claim('a', 60_000);
-    await claims.claim('b', 60_000);
-    assert.throws(() => claims.claim('c', 60_000), /full/);
-    assert.equal(await claims.claim('a', 60_000), false);
   });
 });

@@ -49,11 +49,11 @@ describe('OAuth keeps keys, codes and tokens out of logs, metrics, pages and URL
     assert.ok(code, 'a code was issued');
 
     const tokens = await tokenRequest(harness.issuer, { grant_type: 'authorization_code', code, code_verifier: verifier, client_id: clientId, redirect_uri: REDIRECT });
-    const replay = await tokenRequest(harness.issuer, { grant_type: 'authorization_code', code, code_verifier: verifier, client_id: clientId });
-    seen.push(JSON.stringify(tokens.body), JSON.stringify(replay.body));
     const accessToken = String(tokens.body.access_token);
     const refreshed = await tokenRequest(harness.issuer, { grant_type: 'refresh_token', refresh_token: String(tokens.body.refresh_token), client_id: clientId });
-    seen.push(JSON.stringify(refreshed.body));
+    // The replay revokes the sign-in's refresh tokens, so it comes after the refresh.
+    const replay = await tokenRequest(harness.issuer, { grant_type: 'authorization_code', code, code_verifier: verifier, client_id: clientId });
+    seen.push(JSON.stringify(tokens.body), JSON.stringify(refreshed.body), JSON.stringify(replay.body));
 
     const call = await mcpCall(harness.mcpUrl, accessToken, toolCall(taskId));
     assert.equal(call.status, 200);

@@ -141,7 +141,7 @@ describe('state shared across replicas on a real Redis', { skip: unavailable }, 
     }
   });
 
-  it('honours an OAuth code and a refresh token once over both replicas, whichever gets them', async () => {
+  it('honours each OAuth sign-in step once over both replicas, revokes replays everywhere, and refuses while Redis is away', async () => {
     const port = await unusedPort();
     const issuer = `http://127.0.0.1:${port}`;
     const oauth = { PUBLIC_URL: issuer, OAUTH_SECRETS: newSecret() };
@@ -155,20 +155,33 @@ describe('state shared across replicas on a real Redis', { skip: unavailable }, 
         const back = await signInWithoutBrowser(authorizeUrl(issuer, authorizeParams({ issuer, resource }, clientId, redirectUri, challenge)), issuer, KEY);
         return { grant_type: 'authorization_code', code: back.searchParams.get('code') ?? '', code_verifier: verifier, client_id: clientId, redirect_uri: redirectUri, resource };
       };
+      const refresh = (token: unknown) => ({ grant_type: 'refresh_token', refresh_token: String(token), client_id: clientId, resource });
+
       const first = await code();
       const onA = await tokenRequest(a.url, first);
       assert.equal(onA.status, 200, 'replica A redeems the code');
       const replayOnB = await tokenRequest(b.url, first);
       assert.equal(replayOnB.status, 400);
       assert.equal(replayOnB.body.error, 'invalid_grant');
+      assert.equal((await tokenRequest(b.url, refresh(onA.body.refresh_token))).body.error, 'invalid_grant', 'the replay on B revoked what A gave');
 
-      const second = await code();
-      assert.equal((await tokenRequest(b.url, second)).status, 200, 'replica B redeems a code it has not seen used');
-      assert.equal((await tokenRequest(a.url, second)).body.error, 'invalid_grant');
+      const second = await tokenRequest(b.url, await code());
+      assert.equal(second.status, 200, 'replica B redeems a code of its own');
+      const refreshedOnA = await tokenRequest(a.url, refresh(second.body.refresh_token));
+      assert.equal(refreshedOnA.status, 200, 'replica A honours a refresh token B issued');
+      assert.equal((await tokenRequest(b.url, refresh(second.body.refresh_token))).body.error, 'invalid_grant', 'its replay on B is refused');
+      assert.equal((await tokenRequest(b.url, refresh(refreshedOnA.body.refresh_token))).body.error, 'invalid_grant', 'and revoked the sign-in');
 
-      const refresh = { grant_type: 'refresh_token', refresh_token: onA.body.refresh_token as string, client_id: clientId, resource };
-      assert.equal((await tokenRequest(b.url, refresh)).status, 200, 'replica B honours a refresh token A issued');
-      assert.equal((await tokenRequest(a.url, refresh)).body.error, 'invalid_grant', 'the replay on A is refused');
+      const third = await tokenRequest(a.url, await code());
+      assert.equal(third.status, 200);
+      await redis.kill();
+      await eventually(() => /shared state: Redis is unreachable/.test(b.output()), 5_000, 'replica B to notice');
+      const meanwhile = await tokenRequest(b.url, refresh(third.body.refresh_token));
+      assert.equal(meanwhile.status, 503, 'no replica can tell whether another one honoured the step');
+      assert.equal(meanwhile.body.error, 'temporarily_unavailable');
+      await redis.restart();
+      await eventually(() => (b.output().match(/shared state: Redis is up/g) ?? []).length >= 2, 15_000, 'replica B to reconnect');
+      assert.equal((await tokenRequest(b.url, refresh(third.body.refresh_token))).status, 200, 'the refresh works once Redis is back');
     } finally {
       await stop(a, b);
     }
