@@ -28,6 +28,8 @@ export interface ServiceOptions {
   readonly logDestination?: DestinationStream;
   /** Counter stores for the rate limiters; in memory when omitted (see RateLimitOptions.store). */
   readonly rateLimitStore?: RateLimitOptions['store'];
+  /** Origins the MCP Apps view may load images from (see CoreOptions); the Flux CDN when omitted. */
+  readonly viewImageOrigins?: readonly string[];
 }
 
 /** Builds the whole HTTP service from a validated configuration and starts listening. */
@@ -38,9 +40,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
     activeWaits: () => core?.waits.slots.active ?? 0,
     upstreamInFlight: () => core?.flux.inFlight ?? 0,
   });
-  core = createCore(config, logger, (attempt) =>
-    metrics.upstreamAttempted(attempt.action, attempt.outcome, attempt.attempt, attempt.durationMs),
-  );
+  core = createCore(config, logger, {
+    onAttempt: (attempt) => metrics.upstreamAttempted(attempt.action, attempt.outcome, attempt.attempt, attempt.durationMs),
+    viewImageOrigins: options.viewImageOrigins,
+  });
   const readiness: Readiness = { draining: false };
   const hostOrigin = resolveHostOriginPolicy(config.host, config.allowedHosts, config.allowedOrigins);
   const { app, mcp } = createApp(

@@ -37,6 +37,8 @@ export interface ToolDefinition<Input extends z.ZodType = z.ZodType, Output exte
   readonly inputSchema: Input;
   readonly outputSchema: Output;
   readonly annotations: ToolAnnotations;
+  /** The tool's `_meta` in tools/list, e.g. the MCP Apps view its results are shown with. */
+  readonly meta?: Readonly<Record<string, unknown>>;
   readonly handler: (input: z.output<Input>, context: ToolContext) => Promise<ToolAnswer<z.output<Output>>>;
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { normaliseTask, taskSchema } from '../../flux/task.js';
+import { TASK_VIEW_TOOL_META } from '../apps/taskView.js';
 import { defineTool, fluxCallOptions } from '../toolDefinition.js';
 import { MAX_WAIT_SECONDS, waitForSettled } from '../wait/waitForSettled.js';
 import { readOnlyAnnotations } from './annotations.js';
@@ -32,6 +33,7 @@ export const getTaskTool = defineTool({
       })
       .describe('The task: status, images or error, timestamps and the submitted request.'),
   }),
+  meta: TASK_VIEW_TOOL_META,
   annotations: readOnlyAnnotations('Get Flux task'),
   async handler({ task_id, wait_seconds }, context) {
     const { tasks, waitedSeconds } = await waitForSettled(context.wait, wait_seconds, async (signal, deadline) => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { normaliseTask, taskSchema } from '../../flux/task.js';
+import { TASK_VIEW_TOOL_META } from '../apps/taskView.js';
 import { defineTool, fluxCallOptions } from '../toolDefinition.js';
 import { MAX_WAIT_SECONDS, waitForSettled } from '../wait/waitForSettled.js';
 import { readOnlyAnnotations } from './annotations.js';
@@ -45,6 +46,7 @@ export const getTasksBatchTool = defineTool({
       })
       .describe('The tasks in request order, a count per status, and how long the server waited.'),
   }),
+  meta: TASK_VIEW_TOOL_META,
   annotations: readOnlyAnnotations('Get Flux tasks (batch)'),
   async handler({ task_ids, wait_seconds }, context) {
     const { tasks, waitedSeconds } = await waitForSettled(context.wait, wait_seconds, async (signal, deadline) => {
