@@ -5,7 +5,7 @@ import { defineTool, fluxCallOptions } from '../toolDefinition.js';
 import { MAX_WAIT_SECONDS, waitForSettled } from '../wait/waitForSettled.js';
 import { readOnlyAnnotations } from './annotations.js';
 import { taskIdSchema, waitSecondsSchema } from './taskInput.js';
-import { summariseTask } from './taskSummary.js';
+import { linkedImages, summariseTask } from './taskSummary.js';
 
 export const getTaskTool = defineTool({
   name: 'flux_get_task',
@@ -44,6 +44,7 @@ export const getTaskTool = defineTool({
     return {
       structured: { result: { ...task, waited_seconds: waitedSeconds } },
       text: summariseTask(task, waitedSeconds),
+      images: linkedImages(tasks),
     };
   },
 });

@@ -5,7 +5,7 @@ import { defineTool, fluxCallOptions } from '../toolDefinition.js';
 import { MAX_WAIT_SECONDS, waitForSettled } from '../wait/waitForSettled.js';
 import { readOnlyAnnotations } from './annotations.js';
 import { MAX_BATCH_SIZE, taskIdSchema, waitSecondsSchema } from './taskInput.js';
-import { countStatuses, summariseBatch } from './taskSummary.js';
+import { countStatuses, linkedImages, summariseBatch } from './taskSummary.js';
 
 export const getTasksBatchTool = defineTool({
   name: 'flux_get_tasks_batch',
@@ -58,6 +58,7 @@ export const getTasksBatchTool = defineTool({
     return {
       structured: { result: { tasks, counts, waited_seconds: waitedSeconds } },
       text: summariseBatch(tasks, counts, waitedSeconds),
+      images: linkedImages(tasks),
     };
   },
 });

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { VIEW_HTML_PLACEHOLDER, VIEW_RESOURCE_SNAPSHOT } from '../../../scripts/toolDocs.js';
 import { FLUX_CDN_ORIGIN, TASK_VIEW_FILE, TASK_VIEW_URI } from '../../../src/mcp/apps/taskView.js';
-import { CLIENT_KINDS, connectClient, modernRequest, postRaw, startHarness, type Harness, type TestClient } from '../../helpers/harness.js';
+import { countStatuses, MAX_LINKED_IMAGES, summariseBatch, summariseTask } from '../../../src/mcp/tools/taskSummary.js';
+import type { Task } from '../../../src/flux/task.js';
+import { CLIENT_KINDS, connectClient, modernRequest, postRaw, startHarness, textOf, type Harness, type TestClient, type ToolResult } from '../../helpers/harness.js';
 
 const KEY = 'key-apps-tests-0001';
 const HOUR_MS = 3_600_000;
@@ -14,6 +16,11 @@ const snapshot = JSON.parse(readFileSync(VIEW_RESOURCE_SNAPSHOT, 'utf8')) as {
 };
 
 type JsonRpcAnswer = { id: unknown; result?: Record<string, unknown>; error?: { code: number; message: string; data?: Record<string, unknown> } };
+
+/** A result's content as the view and link-rendering clients get it: the text block, then one link per image. */
+function linksOf(result: ToolResult): { type: string; uri: unknown; name: unknown; mimeType: unknown }[] {
+  return result.content.slice(1).map((block) => ({ type: block.type, uri: block.uri, name: block.name, mimeType: block.mimeType }));
+}
 
 for (const kind of CLIENT_KINDS) describe(`the MCP Apps view over Streamable HTTP with the ${kind} client`, () => {
   let harness: Harness;
@@ -70,6 +77,50 @@ for (const kind of CLIENT_KINDS) describe(`the MCP Apps view over Streamable HTT
       assert.match(error.message, /Resource not found: ui:\/\/flux-mcp\/other; this server serves ui:\/\/flux-mcp\/tasks only/);
       return true;
     });
+  });
+
+  it('keeps the text and structured content of a task, and adds a resource link per image', async () => {
+    const id = harness.sandbox.addTask(KEY, { images: 2, prompt: 'a red fox in snow' });
+    const result = await client.callTool('flux_get_task', { task_id: id });
+    const task = (result.structuredContent as { result: Task & { waited_seconds: number } }).result;
+    const { waited_seconds: _waited, ...plain } = task;
+    assert.equal(result.content[0]?.type, 'text');
+    assert.equal(textOf(result), summariseTask(plain, 0), 'the same text as before');
+    assert.deepEqual(Object.keys(result.structuredContent ?? {}), ['result']);
+    assert.deepEqual(linksOf(result), [
+      { type: 'resource_link', uri: `${harness.sandbox.url}/cdn/flux/${id}.png`, name: `${id}.png`, mimeType: 'image/png' },
+      { type: 'resource_link', uri: `${harness.sandbox.url}/cdn/flux/${id}-1.png`, name: `${id}-1.png`, mimeType: 'image/png' },
+    ]);
+  });
+
+  it('links the images of a batch in request order, and none for tasks without images', async () => {
+    const first = harness.sandbox.addTask(KEY, { images: 1 });
+    const failed = harness.sandbox.addTask(KEY, { outcome: 'failed' });
+    const pending = harness.sandbox.addTask(KEY, { settleAfterMs: 60_000 });
+    const second = harness.sandbox.addTask(KEY, { images: 2 });
+    const result = await client.callTool('flux_get_tasks_batch', { task_ids: [second, failed, 'missing', pending, first] });
+    const { tasks } = (result.structuredContent as { result: { tasks: Task[] } }).result;
+    assert.equal(textOf(result), summariseBatch(tasks, countStatuses(tasks), 0));
+    assert.deepEqual(
+      linksOf(result).map((link) => link.uri),
+      [`${second}.png`, `${second}-1.png`, `${first}.png`].map((file) => `${harness.sandbox.url}/cdn/flux/${file}`),
+    );
+  });
+
+  it(`links at most ${MAX_LINKED_IMAGES} images; the text still holds every URL`, async () => {
+    const ids = Array.from({ length: 11 }, () => harness.sandbox.addTask(KEY, { images: 2 }));
+    const result = await client.callTool('flux_get_tasks_batch', { task_ids: ids });
+    const urls = ids.flatMap((id) => [`${id}.png`, `${id}-1.png`]).map((file) => `${harness.sandbox.url}/cdn/flux/${file}`);
+    assert.deepEqual(linksOf(result).map((link) => link.uri), urls.slice(0, MAX_LINKED_IMAGES));
+    for (const url of urls) assert.ok(textOf(result).includes(url));
+  });
+
+  it('adds no links to an error result', async () => {
+    harness.sandbox.injectFault({ kind: 'status', status: 503 }, 3);
+    const result = await client.callTool('flux_get_task', { task_id: 'x' });
+    assert.equal(result.isError, true);
+    assert.equal(result.content.length, 1);
+    harness.sandbox.clearFaults();
   });
 });
 
