@@ -110,7 +110,10 @@ class TaskViewController {
       void this.#refreshWhilePending();
     } else if (this.#canCallTools()) {
       // Some hosts hand the view the result without its structured content: ask once more.
-      void this.#callTool(0).then((answer) => answer && !answer.isError && readResult(answer.structuredContent) && this.show(answer));
+      void this.#callTool(0).then((answer) => {
+        if (answer && !answer.isError && readResult(answer.structuredContent)) this.show(answer);
+        else this.#showMessage(firstText(result) ?? 'The result holds no task.', 'note');
+      });
     } else {
       this.#showMessage(firstText(result) ?? 'The result holds no task.', 'note');
     }

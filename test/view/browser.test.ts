@@ -52,14 +52,14 @@ describe('the MCP Apps view in headless Chromium', () => {
     host.cspReports.length = 0;
   });
 
-  async function open(tool: string, args: Record<string, unknown>, era: HostSettings['era'], theme: HostSettings['theme'] = 'light'): Promise<Opened> {
+  async function open(tool: string, args: Record<string, unknown>, era: HostSettings['era'], extra: Partial<HostSettings> = {}): Promise<Opened> {
     const page = await browser.context.newPage();
     const errors: string[] = [];
     page.on('console', (message) => {
       if (message.type() === 'error') errors.push(`${message.location().url || 'page'}: ${message.text()}`);
     });
     page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
-    const settings: HostSettings = { mcpUrl: harness.mcpUrl.href, key: KEY, era, sandboxUrl: host.sandboxUrl, tool, args, theme };
+    const settings: HostSettings = { mcpUrl: harness.mcpUrl.href, key: KEY, era, sandboxUrl: host.sandboxUrl, tool, args, theme: 'light', ...extra };
     await page.goto(`${host.hostUrl}#${encodeURIComponent(JSON.stringify(settings))}`);
     await page.waitForFunction('window.__host?.ready === true || window.__host?.error !== undefined');
     assert.equal(await hostState(page, (state) => state.error), undefined);
@@ -231,6 +231,16 @@ describe('the MCP Apps view in headless Chromium', () => {
     const calls = await hostState(page, (state) => state.toolCalls.map(({ name, arguments: args }) => ({ name, arguments: args })));
     assert.ok(calls.length >= 2, 'the view asked again');
     for (const call of calls.slice(1)) assert.deepEqual(call, { name: 'flux_get_tasks_batch', arguments: { task_ids: ids, wait_seconds: 20 } });
+    await assertClean(opened);
+  });
+
+  it('asks for the result itself when the host hands it over without structured content', async () => {
+    const id = harness.sandbox.addTask(KEY, { images: 1 });
+    const opened = await open('flux_get_task', { task_id: id }, 'modern', { withoutStructuredContent: true });
+    await opened.view.waitForSelector('.badge[data-status="succeeded"]');
+    await imagesLoaded(opened.view, 1);
+    const calls = await hostState(opened.page, (state) => state.toolCalls.map(({ arguments: args }) => args));
+    assert.deepEqual(calls, [{ task_id: id }, { task_id: id, wait_seconds: 0 }]);
     await assertClean(opened);
   });
 

@@ -127,7 +127,7 @@ async function main(): Promise<void> {
 
   await bridge.sendToolInput({ arguments: settings.args });
   state.result = await called;
-  await bridge.sendToolResult(state.result);
+  await bridge.sendToolResult(settings.withoutStructuredContent ? { content: state.result.content } : state.result);
 
   state.setTheme = (theme) => {
     document.documentElement.dataset.theme = theme;

@@ -10,6 +10,8 @@ export interface HostSettings {
   readonly tool: string;
   readonly args: Record<string, unknown>;
   readonly theme: 'light' | 'dark';
+  /** Hands the view the result without structuredContent, as some hosts have been seen to. */
+  readonly withoutStructuredContent?: boolean;
 }
 
 /** What the test host page saw, on `window.__host`. */
