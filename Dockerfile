@@ -1,12 +1,14 @@
 # syntax=docker/dockerfile:1
 
-# 1. Compile TypeScript with the full dependency set.
+# 1. Compile TypeScript and bundle the view with the full dependency set.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY scripts/buildView.ts ./scripts/
+# The server, then the MCP Apps view (one HTML file, dist/view/tasks.html).
 RUN npm run build
 
 # 2. Production dependencies only.

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { Config } from './config.js';
 import { FluxClient, type AttemptReport } from './flux/client.js';
 import type { Logger } from './logger.js';
+import { loadTaskView } from './mcp/apps/taskView.js';
 import type { SharedState } from './shared/sharedState.js';
 import type { McpServerDeps } from './mcp/server.js';
 import { TOOLS } from './mcp/tools/index.js';
@@ -9,7 +10,7 @@ import { ToolRegistry } from './mcp/toolRegistry.js';
 import { InFlightCalls } from './mcp/wait/inFlightCalls.js';
 import { WaitSlots } from './mcp/wait/waitSlots.js';
 
-/** What both transports, HTTP and stdio, are built on: one tool registry, one Flux client. */
+/** What both transports, HTTP and stdio, are built on: one tool registry, one view, one Flux client. */
 export interface Core extends McpServerDeps {
   /** Tells waiting calls to answer now with what they have (shutdown has begun). */
   stopWaits(): void;
@@ -19,7 +20,19 @@ export interface Core extends McpServerDeps {
   close(): Promise<void>;
 }
 
-export function createCore(config: Config, logger: Logger, shared: SharedState, onAttempt?: (attempt: AttemptReport) => void): Core {
+export interface CoreOptions {
+  /** Told about every upstream attempt (metrics). */
+  readonly onAttempt?: (attempt: AttemptReport) => void;
+  /**
+   * Origins the MCP Apps view may load images from; the Flux CDN when omitted. Only code sets
+   * this (the sandbox serves its images from its own origin), never the environment, so a
+   * deployment cannot widen the view's CSP by configuration.
+   */
+  readonly viewImageOrigins?: readonly string[];
+}
+
+export function createCore(config: Config, logger: Logger, shared: SharedState, { onAttempt, viewImageOrigins }: CoreOptions = {}): Core {
+  const taskView = loadTaskView(viewImageOrigins);
   const flux = new FluxClient({
     baseUrl: config.fluxBaseUrl,
     timeoutMs: config.fluxRequestTimeoutSeconds * 1000,
@@ -40,6 +53,7 @@ export function createCore(config: Config, logger: Logger, shared: SharedState, 
     logger,
     flux,
     registry,
+    taskView,
     waits: {
       slots: new WaitSlots(config.waitMaxPerKey, config.waitMaxTotal),
       inFlight,

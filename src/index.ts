@@ -42,7 +42,7 @@ async function demoFor(config: Config): Promise<Demo | undefined> {
 }
 
 async function serveHttp(config: Config, demo: Demo | undefined): Promise<void> {
-  const service = await startService(demo?.config ?? config);
+  const service = await startService(demo?.config ?? config, demo ? { viewImageOrigins: demo.imageOrigins } : {});
   if (demo) {
     service.logger.warn(demo.warning);
     const signIn = await demo.startSignIn(service.url);
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   if (flags.stdio) {
     const logger = stdioLogger(config);
     if (demo) logger.warn(demo.warning);
-    await runStdio(demo?.config ?? config, config.apiToken ?? demo?.key, logger);
+    await runStdio(demo?.config ?? config, config.apiToken ?? demo?.key, logger, demo ? { viewImageOrigins: demo.imageOrigins } : {});
     await demo?.close();
     process.exit(0);
   }

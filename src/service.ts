@@ -39,6 +39,8 @@ export interface ServiceOptions {
   readonly shared?: SharedState;
   /** How Client ID Metadata Documents are fetched; tests only (see ClientMetadataOptions.testFixture). */
   readonly clientMetadata?: ClientMetadataOptions;
+  /** Origins the MCP Apps view may load images from (see CoreOptions); the Flux CDN when omitted. */
+  readonly viewImageOrigins?: readonly string[];
 }
 
 /** Builds the whole HTTP service from a validated configuration and starts listening. */
@@ -56,9 +58,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
     options.shared ??
     (config.redisUrl ? redisState({ url: config.redisUrl, logger, onStatus: (state) => metrics.sharedState(state) }) : localState());
   if (!config.redisUrl) metrics.sharedState(shared.status());
-  core = createCore(config, logger, shared, (attempt) =>
-    metrics.upstreamAttempted(attempt.action, attempt.outcome, attempt.attempt, attempt.durationMs),
-  );
+  core = createCore(config, logger, shared, {
+    onAttempt: (attempt) => metrics.upstreamAttempted(attempt.action, attempt.outcome, attempt.attempt, attempt.durationMs),
+    viewImageOrigins: options.viewImageOrigins,
+  });
   const readiness: Readiness = { draining: false, shared: () => shared.status() };
   const clientDocuments = config.publicUrl !== undefined ? new ClientMetadataDocuments(options.clientMetadata) : undefined;
   const oauth = clientDocuments && oauthSettings(config, shared, clientDocuments);

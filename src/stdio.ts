@@ -1,7 +1,7 @@
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { pino } from 'pino';
 import type { Config } from './config.js';
-import { createCore } from './core.js';
+import { createCore, type CoreOptions } from './core.js';
 import { keyFingerprint } from './keyFingerprint.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMcpServer } from './mcp/server.js';
@@ -23,13 +23,13 @@ export function stdioLogger(config: Config): Logger {
  * MCP server for the key in ACEDATACLOUD_API_TOKEN, stdout kept for the protocol and every log
  * line on stderr. Resolves once stdin has ended and everything is closed.
  */
-export async function runStdio(config: Config, apiKey: string | undefined, logger: Logger): Promise<void> {
+export async function runStdio(config: Config, apiKey: string | undefined, logger: Logger, options: Pick<CoreOptions, 'viewImageOrigins'> = {}): Promise<void> {
   if (apiKey === undefined) {
     throw new StartupError(
       'ACEDATACLOUD_API_TOKEN is not set: stdio mode needs your AceDataCloud API key in it (get one at https://platform.acedata.cloud).',
     );
   }
-  const core = createCore(config, logger, localState());
+  const core = createCore(config, logger, localState(), options);
   const fingerprint = keyFingerprint(apiKey);
   let connection = 0;
   const ended = new Promise<void>((resolve) => process.stdin.once('end', resolve));

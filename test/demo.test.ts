@@ -76,6 +76,13 @@ describe('demo mode (npm run demo)', () => {
     assert.match(text, /succeeded/, 'the demo page called a tool with the access token');
   });
 
+  it("lets the MCP Apps view show the sandbox's images, and nothing else", async () => {
+    const result = await callTool(client, 'flux_get_task', { task_id: 'a1e0c7d2-5b1f-4c8e-9d3a-7f2b6c1e0001' });
+    const images = new URL((result.structuredContent as { result: { images: { url: string }[] } }).result.images[0]!.url);
+    const read = await client.readResource('ui://flux-mcp/tasks');
+    assert.deepEqual((read.contents[0]?._meta as { ui: { csp: unknown } }).ui.csp, { resourceDomains: [images.origin] });
+  });
+
   it('accepts only the demo key', async () => {
     const stranger = await connectClient(new URL('/mcp', demo.url), 'some-other-key', 'legacy');
     try {

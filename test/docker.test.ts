@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
+import { buildView } from '../scripts/buildView.js';
 import { loadConfig, SETTINGS } from '../src/config.js';
 import { unusedPort } from './helpers/net.js';
 import { spawnService } from './helpers/process.js';
@@ -36,13 +37,14 @@ function finalStage(): { op: string; args: string }[] {
 describe('Dockerfile and compose file', () => {
   let buildDir: string;
 
-  before(() => {
+  before(async () => {
     // Build exactly what the image's build stage builds, into a scratch copy of the image layout.
     buildDir = mkdtempSync(join(tmpdir(), 'flux-mcp-image-'));
     const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(buildDir, 'dist')], {
       encoding: 'utf8',
     });
     assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
+    await buildView(join(buildDir, 'dist/view/tasks.html'));
     cpSync(join(ROOT, 'package.json'), join(buildDir, 'package.json'));
     symlinkSync(join(ROOT, 'node_modules'), join(buildDir, 'node_modules'));
   });

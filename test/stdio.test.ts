@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { TASK_VIEW_FILE, TASK_VIEW_URI } from '../src/mcp/apps/taskView.js';
 import { FluxSandbox } from '../src/sandbox/fluxSandbox.js';
 import { VERSION } from '../src/version.js';
 import { CLIENT_KINDS, connectStdioClient, eventually, textOf, type TestClient } from './helpers/harness.js';
@@ -81,6 +83,18 @@ for (const kind of CLIENT_KINDS) {
         tools.map((tool) => tool.name),
         ['flux_get_task', 'flux_get_tasks_batch'],
       );
+    });
+
+    it('serves the MCP Apps view: tools name it, resources/list and resources/read answer, images come as links', async () => {
+      const { tools } = await client.listTools();
+      for (const tool of tools) assert.deepEqual(tool._meta?.ui, { resourceUri: TASK_VIEW_URI });
+      assert.deepEqual((await client.listResources()).resources.map((resource) => [resource.uri, resource.mimeType]), [[TASK_VIEW_URI, 'text/html;profile=mcp-app']]);
+      const read = await client.readResource(TASK_VIEW_URI);
+      assert.equal((read.contents[0] as { text: string }).text, readFileSync(TASK_VIEW_FILE, 'utf8'));
+      const id = sandbox.addTask(KEY, { images: 1 });
+      const result = await client.callTool('flux_get_task', { task_id: id });
+      assert.deepEqual(result.content.map((block) => block.type), ['text', 'resource_link']);
+      assert.equal(result.content[1]?.uri, `${sandbox.url}/cdn/flux/${id}.png`);
     });
 
     it('calls the Flux API with the key from ACEDATACLOUD_API_TOKEN', async () => {

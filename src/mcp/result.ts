@@ -1,14 +1,39 @@
-import type { CallToolResult } from '@modelcontextprotocol/server';
+import type { CallToolResult, ContentBlock, ResourceLink } from '@modelcontextprotocol/server';
 import type { z } from 'zod';
 import { UserFacingError } from '../userFacingError.js';
-import type { ToolAnswer } from './toolDefinition.js';
+import type { LinkedImage, ToolAnswer } from './toolDefinition.js';
 
 /** What a call still running when the service has to stop gets, instead of a cut connection. */
 export const RESTARTING_SENTENCE = 'flux-mcp is restarting and could not finish this call; call again in a few seconds.';
 
-/** The one place that builds a successful tool result: structured content plus readable text. */
+const IMAGE_TYPES: ReadonlyMap<string, string> = new Map([
+  ['png', 'image/png'],
+  ['jpg', 'image/jpeg'],
+  ['jpeg', 'image/jpeg'],
+  ['webp', 'image/webp'],
+  ['gif', 'image/gif'],
+  ['avif', 'image/avif'],
+]);
+
+/** The MIME type an image file name's extension names, when it is one of the usual image formats. */
+export function imageMimeType(fileName: string): string | undefined {
+  const dot = fileName.lastIndexOf('.');
+  return dot === -1 ? undefined : IMAGE_TYPES.get(fileName.slice(dot + 1).toLowerCase());
+}
+
+function imageLink(image: LinkedImage): ResourceLink {
+  const mimeType = imageMimeType(image.name);
+  return { type: 'resource_link', uri: image.url, name: image.name, ...(mimeType ? { mimeType } : {}) };
+}
+
+/**
+ * The one place that builds a successful tool result: readable text first, then a resource link
+ * per image the answer names (for clients that show links), and the structured content.
+ */
 export function successResult(answer: ToolAnswer<Record<string, unknown>>): CallToolResult {
-  return { content: [{ type: 'text', text: answer.text }], structuredContent: answer.structured };
+  const content: ContentBlock[] = [{ type: 'text', text: answer.text }];
+  if (answer.images) for (const image of answer.images) content.push(imageLink(image));
+  return { content, structuredContent: answer.structured };
 }
 
 /** The one place that builds a failed tool result: a single sentence, no structured content. */

@@ -1,3 +1,4 @@
+import { EXTENSION_ID } from '@modelcontextprotocol/ext-apps/server';
 import {
   ProtocolError,
   ProtocolErrorCode,
@@ -12,6 +13,7 @@ import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/
 import type { FluxClient } from '../flux/client.js';
 import type { Logger } from '../logger.js';
 import { VERSION } from '../version.js';
+import type { TaskView } from './apps/taskView.js';
 import type { Caller } from './caller.js';
 import { SERVED_PROTOCOL_VERSIONS } from './protocolVersions.js';
 import { errorResult } from './result.js';
@@ -22,6 +24,8 @@ import type { WaitSupport } from './wait/waitSupport.js';
 /** Long-lived pieces shared by every request: built once at start. */
 export interface McpServerDeps {
   readonly registry: ToolRegistry;
+  /** The MCP Apps view both tools declare, served as the one resource. */
+  readonly taskView: TaskView;
   readonly flux: FluxClient;
   readonly logger: Logger;
   readonly waits: WaitSupport;
@@ -42,7 +46,7 @@ export const INSTRUCTIONS = [
   'To wait for a result, pass wait_seconds (up to 45) and the server answers as soon as the task settles; while a task is still pending, wait poll_after_seconds before asking again instead of calling in a loop.',
 ].join(' ');
 
-/** The tool list never changes while a process runs, and is the same for every caller. */
+/** The tool list and the view never change while a process runs, and are the same for every caller. */
 const FIXED_FOR_THE_PROCESS: CacheHint = { ttlMs: 60 * 60 * 1000, cacheScope: 'public' };
 
 /**
@@ -94,13 +98,22 @@ class DualEraServer extends Server {
  */
 export function createMcpServer(deps: McpServerDeps, caller: Caller, onToolCall?: (report: ToolCallReport) => void): Server {
   const server = new DualEraServer(SERVER_INFO, {
-    capabilities: { tools: {}, logging: {} },
+    capabilities: { tools: {}, resources: {}, logging: {}, extensions: { [EXTENSION_ID]: {} } },
     instructions: INSTRUCTIONS,
     jsonSchemaValidator: SHARED_JSON_SCHEMA_VALIDATOR,
-    cacheHints: { 'tools/list': FIXED_FOR_THE_PROCESS, 'server/discover': FIXED_FOR_THE_PROCESS },
+    cacheHints: {
+      'tools/list': FIXED_FOR_THE_PROCESS,
+      'resources/list': FIXED_FOR_THE_PROCESS,
+      'resources/templates/list': FIXED_FOR_THE_PROCESS,
+      'resources/read': FIXED_FOR_THE_PROCESS,
+      'server/discover': FIXED_FOR_THE_PROCESS,
+    },
   });
 
   server.setRequestHandler('tools/list', () => deps.registry.listResult);
+  server.setRequestHandler('resources/list', () => deps.taskView.listResult);
+  server.setRequestHandler('resources/templates/list', () => deps.taskView.templatesResult);
+  server.setRequestHandler('resources/read', (request) => deps.taskView.read(request.params.uri));
 
   server.setRequestHandler('tools/call', async (request, ctx: ServerContext) => {
     const tool = deps.registry.resolve(request.params.name);

@@ -23,10 +23,18 @@ export function fluxCallOptions(context: ToolContext, signal: AbortSignal, deadl
   return { apiKey: context.apiKey, owner: context.wait.owner, signal, deadline, requestId: context.requestId };
 }
 
-/** A successful answer: the structured result and a short readable summary of the same content. */
+/** An image the answer refers to, offered to the client as a `resource_link` content block. */
+export interface LinkedImage {
+  readonly url: string;
+  /** What a client shows for the link: the image's file name (its extension gives the MIME type). */
+  readonly name: string;
+}
+
+/** A successful answer: the structured result, a short readable summary of the same content, and the images it holds. */
 export interface ToolAnswer<Output> {
   readonly structured: Output;
   readonly text: string;
+  readonly images?: readonly LinkedImage[];
 }
 
 /** A tool's whole contract in one object: identity, documentation, schemas, hints and handler. */
@@ -37,6 +45,8 @@ export interface ToolDefinition<Input extends z.ZodType = z.ZodType, Output exte
   readonly inputSchema: Input;
   readonly outputSchema: Output;
   readonly annotations: ToolAnnotations;
+  /** The tool's `_meta` in tools/list, e.g. the MCP Apps view its results are shown with. */
+  readonly meta?: Readonly<Record<string, unknown>>;
   readonly handler: (input: z.output<Input>, context: ToolContext) => Promise<ToolAnswer<z.output<Output>>>;
 }
 

@@ -41,6 +41,7 @@ function listing(tool: ToolDefinition): Tool {
     inputSchema: inputSchema as Tool['inputSchema'],
     outputSchema: outputSchema as Tool['outputSchema'],
     annotations: tool.annotations,
+    ...(tool.meta ? { _meta: { ...tool.meta } } : {}),
   };
 }
 

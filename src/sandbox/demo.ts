@@ -19,6 +19,8 @@ export interface Demo {
   readonly config: Config;
   /** The only key the sandbox accepts. */
   readonly key: string;
+  /** Where the sandbox serves its images: the origin the MCP Apps view may load them from. */
+  readonly imageOrigins: readonly string[];
   readonly tasks: readonly DemoTask[];
   /** The loud warning to log: this is not AceDataCloud. */
   readonly warning: string;
@@ -55,6 +57,7 @@ export async function startDemo(config: Config): Promise<Demo> {
   return {
     config: demoConfig,
     key: DEMO_KEY,
+    imageOrigins: [sandbox.url],
     tasks,
     warning: `SANDBOX MODE (FLUX_SANDBOX): a local fake Flux API at ${sandbox.url} with sample tasks answers instead of AceDataCloud. Never use this in production.`,
     async startSignIn(serviceUrl) {

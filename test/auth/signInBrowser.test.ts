@@ -21,7 +21,7 @@ import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as V1HttpTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Page } from 'playwright-core';
 import { generate } from 'selfsigned';
-import { launchChromium, type Browser } from '../helpers/browser.js';
+import { launchBrowser, type Browser } from '../helpers/browser.js';
 import { CallbackServer, startOAuthHarness, tokenRequest, type OAuthHarness } from '../helpers/oauth.js';
 
 /**
@@ -185,7 +185,7 @@ describe('sign-in end to end: SDK OAuth clients, headless Chromium on the consen
       service: { clientMetadata: { testFixture: { extraCa: ca.cert, allowLoopback: true } } },
     });
     taskId = harness.sandbox.addTask(KEY);
-    browser = await launchChromium();
+    browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();

@@ -1,4 +1,12 @@
-import { Client as V2Client, StreamableHTTPClientTransport as V2HttpTransport, type Tool, type Transport as V2Transport } from '@modelcontextprotocol/client';
+import {
+  Client as V2Client,
+  StreamableHTTPClientTransport as V2HttpTransport,
+  type ListResourcesResult,
+  type ListResourceTemplatesResult,
+  type ReadResourceResult,
+  type Tool,
+  type Transport as V2Transport,
+} from '@modelcontextprotocol/client';
 import { StdioClientTransport as V2StdioTransport } from '@modelcontextprotocol/client/stdio';
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport as V1StdioTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -41,6 +49,11 @@ export interface TestClient {
   readonly serverInfo: { name: string; title?: string; version: string } | undefined;
   readonly instructions: string | undefined;
   listTools(): Promise<{ tools: Tool[] }>;
+  listResources(): Promise<ListResourcesResult>;
+  listResourceTemplates(): Promise<ListResourceTemplatesResult>;
+  readResource(uri: string): Promise<ReadResourceResult>;
+  /** What the server declared it can do (initialize, or server/discover in the 2026-07-28 era). */
+  readonly serverCapabilities: Record<string, unknown> | undefined;
   callTool(name: string, args: Record<string, unknown>, options?: CallOptions): Promise<ToolResult>;
   close(): Promise<void>;
   /** The underlying SDK client, for what only one kind offers. */
@@ -89,6 +102,10 @@ async function wrapV1(transport: V1Transport): Promise<TestClient> {
     serverInfo: client.getServerVersion(),
     instructions: client.getInstructions(),
     listTools: async () => (await client.listTools()) as { tools: Tool[] },
+    listResources: async () => (await client.listResources()) as ListResourcesResult,
+    listResourceTemplates: async () => (await client.listResourceTemplates()) as ListResourceTemplatesResult,
+    readResource: async (uri) => (await client.readResource({ uri })) as ReadResourceResult,
+    serverCapabilities: client.getServerCapabilities(),
     callTool: async (name, args, options = {}) =>
       (await client.callTool({ name, arguments: args }, undefined, {
         ...(options.onprogress ? { onprogress: options.onprogress } : {}),
@@ -111,6 +128,10 @@ async function wrapV2(kind: 'modern' | 'auto', transport: V2Transport): Promise<
     serverInfo: client.getServerVersion(),
     instructions: client.getInstructions(),
     listTools: () => client.listTools(undefined, { cacheMode: 'bypass' }),
+    listResources: () => client.listResources(undefined, { cacheMode: 'bypass' }),
+    listResourceTemplates: () => client.listResourceTemplates(undefined, { cacheMode: 'bypass' }),
+    readResource: (uri) => client.readResource({ uri }, { cacheMode: 'bypass' }),
+    serverCapabilities: client.getServerCapabilities(),
     callTool: async (name, args, options = {}) =>
       (await client.callTool({ name, arguments: args }, {
         ...(options.onprogress ? { onprogress: options.onprogress } : {}),

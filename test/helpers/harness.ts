@@ -20,6 +20,11 @@ export interface HarnessOptions {
   readonly env?: Record<string, string>;
   readonly sandbox?: FluxSandboxOptions;
   readonly service?: Omit<ServiceOptions, 'logDestination'>;
+  /**
+   * Lets the MCP Apps view load images from the sandbox, which serves them on its own loopback
+   * origin, the way production lets it load them from the Flux CDN (ServiceOptions.viewImageOrigins).
+   */
+  readonly viewImagesFromSandbox?: boolean;
 }
 
 /** A sandbox Flux API and the real service pointed at it, both on loopback, logs captured. */
@@ -33,7 +38,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     LOG_LEVEL: 'info',
     ...options.env,
   });
-  const service = await startService(config, { ...options.service, logDestination: logs });
+  const service = await startService(config, {
+    ...options.service,
+    ...(options.viewImagesFromSandbox ? { viewImageOrigins: [sandbox.url] } : {}),
+    logDestination: logs,
+  });
   return {
     sandbox,
     service,
@@ -98,7 +107,7 @@ export const MODERN_VERSION = '2026-07-28';
 
 /**
  * A raw 2026-07-28 request: the body with the `_meta` envelope and the headers the revision
- * requires (MCP-Protocol-Version, Mcp-Method and, for tools/call, Mcp-Name).
+ * requires (MCP-Protocol-Version, Mcp-Method and, for tools/call and resources/read, Mcp-Name).
  */
 export function modernRequest(
   method: string,
@@ -113,6 +122,7 @@ export function modernRequest(
   };
   const headers: Record<string, string> = { 'mcp-protocol-version': MODERN_VERSION, 'mcp-method': method };
   if (method === 'tools/call' && typeof params.name === 'string') headers['mcp-name'] = params.name;
+  if (method === 'resources/read' && typeof params.uri === 'string') headers['mcp-name'] = params.uri;
   return { body: JSON.stringify({ jsonrpc: '2.0', id, method, params: { ...params, _meta: envelope } }), headers };
 }
 

@@ -126,7 +126,7 @@ describe('protocol rules, 2026-07-28 era', () => {
     assert.equal(body.id, 'd-1');
     const result = body.result;
     assert.deepEqual(result.supportedVersions, [MODERN_VERSION, ...LEGACY_VERSIONS]);
-    assert.deepEqual(result.capabilities, { tools: {}, logging: {} });
+    assert.deepEqual(result.capabilities, { tools: {}, resources: {}, logging: {}, extensions: { 'io.modelcontextprotocol/ui': {} } });
     assert.match(result.instructions as string, /flux_get_task .*flux_get_tasks_batch.*wait_seconds.*poll_after_seconds/s);
     assert.equal(result.resultType, 'complete');
     assert.equal(result.ttlMs, HOUR_MS);

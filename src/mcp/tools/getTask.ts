@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { normaliseTask, taskSchema } from '../../flux/task.js';
+import { TASK_VIEW_TOOL_META } from '../apps/taskView.js';
 import { defineTool, fluxCallOptions } from '../toolDefinition.js';
 import { MAX_WAIT_SECONDS, waitForSettled } from '../wait/waitForSettled.js';
 import { readOnlyAnnotations } from './annotations.js';
 import { taskIdSchema, waitSecondsSchema } from './taskInput.js';
-import { summariseTask } from './taskSummary.js';
+import { linkedImages, summariseTask } from './taskSummary.js';
 
 export const getTaskTool = defineTool({
   name: 'flux_get_task',
@@ -32,6 +33,7 @@ export const getTaskTool = defineTool({
       })
       .describe('The task: status, images or error, timestamps and the submitted request.'),
   }),
+  meta: TASK_VIEW_TOOL_META,
   annotations: readOnlyAnnotations('Get Flux task'),
   async handler({ task_id, wait_seconds }, context) {
     const { tasks, waitedSeconds } = await waitForSettled(context.wait, wait_seconds, async (signal, deadline) => {
@@ -42,6 +44,7 @@ export const getTaskTool = defineTool({
     return {
       structured: { result: { ...task, waited_seconds: waitedSeconds } },
       text: summariseTask(task, waitedSeconds),
+      images: linkedImages(tasks),
     };
   },
 });

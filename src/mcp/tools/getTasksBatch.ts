@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { normaliseTask, taskSchema } from '../../flux/task.js';
+import { TASK_VIEW_TOOL_META } from '../apps/taskView.js';
 import { defineTool, fluxCallOptions } from '../toolDefinition.js';
 import { MAX_WAIT_SECONDS, waitForSettled } from '../wait/waitForSettled.js';
 import { readOnlyAnnotations } from './annotations.js';
 import { MAX_BATCH_SIZE, taskIdSchema, waitSecondsSchema } from './taskInput.js';
-import { countStatuses, summariseBatch } from './taskSummary.js';
+import { countStatuses, linkedImages, summariseBatch } from './taskSummary.js';
 
 export const getTasksBatchTool = defineTool({
   name: 'flux_get_tasks_batch',
@@ -45,6 +46,7 @@ export const getTasksBatchTool = defineTool({
       })
       .describe('The tasks in request order, a count per status, and how long the server waited.'),
   }),
+  meta: TASK_VIEW_TOOL_META,
   annotations: readOnlyAnnotations('Get Flux tasks (batch)'),
   async handler({ task_ids, wait_seconds }, context) {
     const { tasks, waitedSeconds } = await waitForSettled(context.wait, wait_seconds, async (signal, deadline) => {
@@ -56,6 +58,7 @@ export const getTasksBatchTool = defineTool({
     return {
       structured: { result: { tasks, counts, waited_seconds: waitedSeconds } },
       text: summariseBatch(tasks, counts, waitedSeconds),
+      images: linkedImages(tasks),
     };
   },
 });
