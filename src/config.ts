@@ -266,7 +266,7 @@ export const SETTINGS = {
   redisUrl: setting(
     'REDIS_URL',
     '',
-    'Redis to share state across replicas: rate-limit counters, per-key wait and upstream slots, one-time sign-in codes and cancellations. Empty: each process counts alone. If Redis becomes unreachable the service keeps serving with per-process limits and says so in logs, metrics and `/readyz`.',
+    'Redis to share state across replicas: rate-limit counters, per-key wait and upstream slots, cancellations, and the single use of OAuth codes and refresh tokens. Empty: each process counts alone. If Redis becomes unreachable the service keeps serving with per-process limits and says so in logs, metrics and `/readyz` (only the OAuth token endpoint answers 503 until it returns).',
     redisUrl,
     true,
   ),
