@@ -1,10 +1,11 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { FluxClient } from '../flux/client.js';
 import type { Logger } from '../logger.js';
 import type { Metrics, OAuthRefusal, SignInOutcome } from '../metrics.js';
 import { findClient, type OAuthClient } from './clientRegistration.js';
 import { consentPage, errorPage, setPageHeaders } from './consentPage.js';
+import { sameText, sha256 } from './digest.js';
 import { checkApiKey } from './keyCheck.js';
 import { canonicalResource } from './resource.js';
 import type { OAuthSettings } from './oauthSettings.js';
@@ -50,16 +51,6 @@ const CODE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 const NONCE = /^[A-Za-z0-9_-]{43}$/;
 const API_KEY = /^[\x21-\x7e]{1,1024}$/;
 const MAX_STATE_LENGTH = 1024;
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('base64url');
-}
-
-function sameText(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
 
 /** One parameter: its value, undefined when absent, null when repeated or not a string. */
 function single(source: unknown, name: string): string | undefined | null {

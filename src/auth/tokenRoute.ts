@@ -1,8 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type RequestHandler, type Response } from 'express';
 import type { Logger } from '../logger.js';
 import type { Metrics, OAuthGrant, OAuthRefusal } from '../metrics.js';
 import type { CodeClaims } from './authorizeRoute.js';
+import { sameText, sha256 } from './digest.js';
 import { sendOAuthError } from './oauthError.js';
 import { SCOPE, type OAuthSettings } from './oauthSettings.js';
 import { canonicalResource } from './resource.js';
@@ -31,16 +31,6 @@ interface RefreshClaims {
 const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 /** A chain is kept a little past its last token's expiry, for the clock tolerance of opening it. */
 const CHAIN_MARGIN_MS = 10_000;
-
-function s256(verifier: string): string {
-  return createHash('sha256').update(verifier).digest('base64url');
-}
-
-function sameText(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
 
 class TokenRefusal extends Error {
   constructor(
@@ -132,7 +122,7 @@ export function tokenRoute(oauth: OAuthSettings, deps: { metrics: Metrics; logge
     if (redirectUri !== undefined && redirectUri !== claims.ru) {
       throw new TokenRefusal('client_mismatch', 'invalid_grant', 'redirect_uri differs from the one of the authorization request.');
     }
-    if (!sameText(s256(verifier), claims.cc)) throw new TokenRefusal('pkce_mismatch', 'invalid_grant', 'The code_verifier does not match the code_challenge.');
+    if (!sameText(sha256(verifier), claims.cc)) throw new TokenRefusal('pkce_mismatch', 'invalid_grant', 'The code_verifier does not match the code_challenge.');
     resourceOf(body, claims.res);
     const signInEnds = Math.floor(Date.now() / 1000) + oauth.refreshTokenTtlSeconds;
     // The code is step 0 of the sign-in's chain, named by the code's own id.
