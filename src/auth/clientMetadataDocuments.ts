@@ -1,6 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { Agent, buildConnector } from 'undici';
+import { withoutBrackets } from '../http/hostOrigin.js';
 import { acceptableRedirectUri } from './redirectUris.js';
 
 /**
@@ -101,7 +102,7 @@ LOOPBACK.addAddress('::1', 'ipv6');
 
 /** Whether `address` (an IP literal) is one flux-mcp may fetch a client's document from. */
 export function publicAddress(address: string, allowLoopback = false): boolean {
-  const bare = address.replace(/^\[|\]$/g, '').toLowerCase();
+  const bare = withoutBrackets(address).toLowerCase();
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(bare)?.[1];
   const ip = mapped ?? bare;
   const family = isIP(ip);
@@ -177,7 +178,7 @@ function documentUrl(clientId: string, allowLoopback: boolean): URL {
   if (/(^|\/)\.\.?(\/|$)/.test(clientId.slice(url.origin.length).split('?')[0]!)) {
     throw new ClientMetadataError('invalid_url', 'a client_id URL must not contain dot segments');
   }
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const host = withoutBrackets(url.hostname);
   if (isIP(host) !== 0 && !publicAddress(host, allowLoopback)) throw forbidden(url.hostname);
   return url;
 }

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { isLoopbackAddress } from '../http/hostOrigin.js';
+import { isLoopbackAddress, withoutBrackets } from '../http/hostOrigin.js';
 
 export const MAX_REDIRECT_URI_LENGTH = 512;
 
@@ -9,11 +9,6 @@ function parse(text: string): URL | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** `[::1]` → `::1`; a URL's hostname keeps the brackets of an IPv6 literal. */
-function bare(hostname: string): string {
-  return hostname.replace(/^\[|\]$/g, '');
 }
 
 /**
@@ -30,7 +25,7 @@ export function acceptableRedirectUri(text: string): boolean {
 
 /** An http redirect URI on a loopback IP literal (127.x.x.x or [::1]), whose port may change (OAuth 2.1 §8.4.2). */
 export function isLoopbackIpRedirect(url: URL): boolean {
-  return url.protocol === 'http:' && isIP(bare(url.hostname)) !== 0 && isLoopbackAddress(url.hostname);
+  return url.protocol === 'http:' && isIP(withoutBrackets(url.hostname)) !== 0 && isLoopbackAddress(url.hostname);
 }
 
 /**
