@@ -14,9 +14,9 @@ import {
   authorizationServerMetadata,
   OAUTH_ROUTES,
   protectedResourceMetadata,
+  PRM_MCP_PATH,
   PRM_ROOT_PATH,
   REGISTER_PATH,
-  resourceMetadataPath,
   TOKEN_PATH,
 } from './metadata.js';
 import { sendOAuthError } from './oauthError.js';
@@ -109,7 +109,7 @@ export function oauthRouter(oauth: OAuthSettings, deps: OAuthRouterDeps, options
   for (const [path, build] of [
     [AS_METADATA_PATH, () => authorizationServerMetadata(oauth)],
     [PRM_ROOT_PATH, () => protectedResourceMetadata(oauth)],
-    [resourceMetadataPath(oauth), () => protectedResourceMetadata(oauth)],
+    [PRM_MCP_PATH, () => protectedResourceMetadata(oauth)],
   ] as const) {
     router.options(path, anyOrigin);
     router.get(path, anyOrigin, document(build));
