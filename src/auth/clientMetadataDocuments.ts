@@ -3,6 +3,7 @@ import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { Agent, buildConnector } from 'undici';
 import { withoutBrackets } from '../http/hostOrigin.js';
 import { acceptableRedirectUri } from './redirectUris.js';
+import { clientName } from './sizes.js';
 
 /**
  * Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document): a client whose
@@ -55,7 +56,6 @@ const MAX_CACHE_SECONDS = 86_400;
 const DEFAULT_CACHE_SECONDS = 300;
 const MAX_CACHED = 1_000;
 const MAX_REDIRECT_URIS = 20;
-const MAX_CLIENT_NAME = 100;
 
 /** Special-use address blocks (RFC 6890 and the IANA registries): nothing a public client lives at. */
 const SPECIAL_USE = new BlockList();
@@ -193,8 +193,7 @@ function validDocument(json: unknown, clientId: string): ClientMetadataDocument 
   const listed = Array.isArray(doc.redirect_uris) ? doc.redirect_uris.slice(0, MAX_REDIRECT_URIS) : [];
   const redirectUris = listed.filter((uri): uri is string => typeof uri === 'string' && acceptableRedirectUri(uri));
   if (redirectUris.length === 0) throw invalid('lists no usable redirect_uris (https, or http on localhost)');
-  const name = typeof doc.client_name === 'string' ? doc.client_name.trim().slice(0, MAX_CLIENT_NAME) : '';
-  return { clientId, clientName: name === '' ? undefined : name, redirectUris };
+  return { clientId, clientName: clientName(doc.client_name), redirectUris };
 }
 
 export class ClientMetadataDocuments {

@@ -4,6 +4,7 @@ import { ClientMetadataError } from './clientMetadataDocuments.js';
 import { sendOAuthError } from './oauthError.js';
 import type { OAuthSettings } from './oauthSettings.js';
 import { acceptableRedirectUri } from './redirectUris.js';
+import { clientName } from './sizes.js';
 
 /** A client as the authorization endpoint knows it. */
 export interface OAuthClient {
@@ -24,7 +25,6 @@ interface RegisteredClientClaims {
 }
 
 const MAX_REDIRECT_URIS = 5;
-const MAX_CLIENT_NAME = 100;
 
 export type ClientLookup =
   | { readonly ok: true; readonly client: OAuthClient }
@@ -90,7 +90,7 @@ export function registerClient(oauth: OAuthSettings, metrics: Metrics): RequestH
       );
       return;
     }
-    const name = typeof metadata.client_name === 'string' ? metadata.client_name.trim().slice(0, MAX_CLIENT_NAME) : '';
+    const name = clientName(metadata.client_name);
     const claims: RegisteredClientClaims = { ru: uris as string[], ...(name ? { cn: name } : {}) };
     const clientId = await oauth.sealer.seal('client', { ...claims });
     res
