@@ -136,11 +136,13 @@ export function oauthRouter(oauth: OAuthSettings, deps: OAuthRouterDeps, options
       return;
     }
     const [status, message] = problem;
-    if (req.path === AUTHORIZE_PATH) {
+    // Mounted with router.use, so req.path is relative to the matched route: take the path the client asked for.
+    const path = req.originalUrl.split('?')[0];
+    if (path === AUTHORIZE_PATH) {
       setPageHeaders(res);
       res.status(status).type('html').send(errorPage('Sign-in refused', message));
     } else {
-      sendOAuthError(res, status, req.path === REGISTER_PATH ? 'invalid_client_metadata' : 'invalid_request', message);
+      sendOAuthError(res, status, path === REGISTER_PATH ? 'invalid_client_metadata' : 'invalid_request', message);
     }
   };
   router.use(OAUTH_ROUTES, badBody);

@@ -512,6 +512,34 @@ describe('OAuth authorization server', () => {
     });
   });
 
+  describe('bodies that cannot be read', () => {
+    it('answers the sign-in form with an HTML page, and the API endpoints with OAuth JSON', async () => {
+      const tooMany = new URLSearchParams(Array.from({ length: 11 }, (_, i): [string, string] => [`p${i}`, 'x'])).toString();
+      const form = await fetch(`${harness.issuer}/oauth/authorize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: harness.issuer, 'sec-fetch-site': 'same-origin' },
+        body: tooMany,
+      });
+      assert.equal(form.status, 400);
+      assert.match(form.headers.get('content-type') ?? '', /^text\/html/);
+      assert.match(form.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+      assert.match(await form.text(), /too many parameters/);
+
+      const register = await fetch(`${harness.issuer}/oauth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"redirect_uris": [' });
+      assert.equal(register.status, 400);
+      assert.match(register.headers.get('content-type') ?? '', /^application\/json/);
+      assert.deepEqual(await register.json(), { error: 'invalid_client_metadata', error_description: 'The request body could not be parsed.' });
+
+      const token = await fetch(`${harness.issuer}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(Array.from({ length: 21 }, (_, i): [string, string] => [`p${i}`, 'x'])).toString(),
+      });
+      assert.equal(token.status, 400);
+      assert.equal(((await token.json()) as { error: string }).error, 'invalid_request');
+    });
+  });
+
   describe('secret rotation', () => {
     it('a token sealed by a retired secret opens while the secret is listed and fails once it is removed', async () => {
       const [current, retired] = [pkce().verifier.slice(0, 43), pkce().verifier.slice(0, 43)];
