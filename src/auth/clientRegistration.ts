@@ -4,6 +4,7 @@ import { ClientMetadataError } from './clientMetadataDocuments.js';
 import { sendOAuthError } from './oauthError.js';
 import type { OAuthSettings } from './oauthSettings.js';
 import { acceptableRedirectUri } from './redirectUris.js';
+import type { Opened } from './seal.js';
 import { clientName } from './sizes.js';
 
 /** A client as the authorization endpoint knows it. */
@@ -36,7 +37,7 @@ export type ClientLookup =
  * registration.
  */
 export async function findClient(oauth: OAuthSettings, clientId: string): Promise<ClientLookup> {
-  if (/^https:\/\//i.test(clientId)) {
+  if (namesMetadataDocument(clientId)) {
     try {
       const document = await oauth.clientDocuments.get(clientId);
       return {
@@ -48,14 +49,25 @@ export async function findClient(oauth: OAuthSettings, clientId: string): Promis
       return { ok: false, reason: 'client_metadata_unavailable', message: `The app's client_id could not be used: ${message}.` };
     }
   }
-  const opened = await oauth.sealer.open<RegisteredClientClaims>('client', clientId);
-  if (!opened.ok || !Array.isArray(opened.claims.ru)) {
+  const opened = await openRegisteredClient(oauth, clientId);
+  if (!opened.ok) {
     return { ok: false, reason: 'unknown_client', message: 'This server does not know the app (its client_id is not one it registered).' };
   }
   return {
     ok: true,
     client: { clientId, name: opened.claims.cn, documentHost: undefined, redirectUris: opened.claims.ru },
   };
+}
+
+/** Whether a client_id names a Client ID Metadata Document (an https URL) rather than a client registered here. */
+export function namesMetadataDocument(clientId: string): boolean {
+  return /^https:\/\//i.test(clientId);
+}
+
+/** A client_id this server sealed at registration, opened; it fails when changed or sealed under a secret no longer listed. */
+export async function openRegisteredClient(oauth: OAuthSettings, clientId: string): Promise<Opened<RegisteredClientClaims>> {
+  const opened = await oauth.sealer.open<RegisteredClientClaims>('client', clientId);
+  return opened.ok && !Array.isArray(opened.claims.ru) ? { ok: false, reason: 'invalid' } : opened;
 }
 
 /**

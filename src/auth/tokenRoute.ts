@@ -2,6 +2,7 @@ import express, { type RequestHandler, type Response } from 'express';
 import type { Logger } from '../logger.js';
 import type { Metrics, OAuthGrant, OAuthRefusal } from '../metrics.js';
 import type { CodeClaims } from './authorizeRoute.js';
+import { namesMetadataDocument, openRegisteredClient } from './clientRegistration.js';
 import { sameText, sha256 } from './digest.js';
 import { sendOAuthError } from './oauthError.js';
 import { SCOPE, type OAuthSettings } from './oauthSettings.js';
@@ -43,6 +44,9 @@ class TokenRefusal extends Error {
     super(description);
   }
 }
+
+/** RFC 9110: a 401 names an authentication scheme. Public clients have none to use; Basic is what RFC 6749 §2.3.1 names. */
+const CLIENT_CHALLENGE = { 'WWW-Authenticate': 'Basic realm="flux-mcp"' };
 
 function openFailure(failure: OpenFailure, what: string): TokenRefusal {
   return failure === 'expired'
@@ -102,6 +106,25 @@ export function tokenRoute(oauth: OAuthSettings, deps: { metrics: Metrics; logge
     });
   };
 
+  /**
+   * A client_id this server registered must still open (RFC 6749 §5.2 invalid_client otherwise):
+   * a changed one, or one sealed under a retired secret, is no client of this server any more,
+   * and the client registers again. A metadata-document client was checked when it signed in.
+   */
+  const knownClient = async (clientId: string) => {
+    if (namesMetadataDocument(clientId)) return;
+    const opened = await openRegisteredClient(oauth, clientId);
+    if (!opened.ok) {
+      throw new TokenRefusal(
+        opened.reason === 'unknown_secret' ? 'unknown_secret' : 'unknown_client',
+        'invalid_client',
+        'This server does not know the client: its client_id was not registered here, or was registered under a secret since retired. Register again.',
+        401,
+        CLIENT_CHALLENGE,
+      );
+    }
+  };
+
   const resourceOf = (body: Record<string, unknown>, granted: string) => {
     const requested = field(body, 'resource', false);
     if (requested !== undefined && canonicalResource(oauth, requested) !== granted) {
@@ -115,6 +138,7 @@ export function tokenRoute(oauth: OAuthSettings, deps: { metrics: Metrics; logge
     const clientId = field(body, 'client_id', true)!;
     const redirectUri = field(body, 'redirect_uri', false);
     if (!CODE_VERIFIER.test(verifier)) throw new TokenRefusal('invalid_request', 'invalid_request', 'code_verifier must be 43 to 128 unreserved characters.');
+    await knownClient(clientId);
     const opened = await oauth.sealer.open<CodeClaims>('code', code);
     if (!opened.ok) throw openFailure(opened.reason, 'authorization code');
     const claims = opened.claims;
@@ -133,6 +157,7 @@ export function tokenRoute(oauth: OAuthSettings, deps: { metrics: Metrics; logge
   const refreshToken = async (res: Response, body: Record<string, unknown>) => {
     const token = field(body, 'refresh_token', true)!;
     const clientId = field(body, 'client_id', true)!;
+    await knownClient(clientId);
     const opened = await oauth.sealer.open<RefreshClaims>('refresh', token);
     if (!opened.ok) throw openFailure(opened.reason, 'refresh token');
     const claims = opened.claims;
@@ -150,9 +175,7 @@ export function tokenRoute(oauth: OAuthSettings, deps: { metrics: Metrics; logge
     const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
     try {
       if (req.headers.authorization !== undefined || body.client_secret !== undefined || body.client_assertion !== undefined) {
-        throw new TokenRefusal('invalid_client', 'invalid_client', 'Only public clients: send client_id in the body and no client credentials.', 401, {
-          'WWW-Authenticate': 'Basic realm="flux-mcp"',
-        });
+        throw new TokenRefusal('invalid_client', 'invalid_client', 'Only public clients: send client_id in the body and no client credentials.', 401, CLIENT_CHALLENGE);
       }
       const grantType = field(body, 'grant_type', true);
       if (grantType === 'authorization_code') await authorizationCode(res, body);

@@ -8,6 +8,7 @@ import {
   authorizeUrl,
   CallbackServer,
   mcpCall,
+  newSecret,
   openConsent,
   pkce,
   registerClient,
@@ -32,6 +33,7 @@ function query(location: string | null): URLSearchParams {
 describe('OAuth authorization server', () => {
   let harness: OAuthHarness;
   let clientId: string;
+  let otherClientId: string;
   let taskId: string;
 
   before(async () => {
@@ -39,6 +41,7 @@ describe('OAuth authorization server', () => {
     harness.sandbox.addKey(KEY);
     taskId = harness.sandbox.addTask(KEY);
     clientId = await registeredClientId(harness.issuer, REDIRECT, 'Negative tests');
+    otherClientId = await registeredClientId(harness.issuer, REDIRECT, 'Another client');
   });
   after(async () => {
     await harness.close();
@@ -321,7 +324,7 @@ describe('OAuth authorization server', () => {
     const refusals: [string, (verifier: string) => Record<string, string | undefined>, string][] = [
       ['a wrong verifier', () => ({ code_verifier: pkce().verifier }), 'invalid_grant'],
       ['no verifier', () => ({ code_verifier: undefined }), 'invalid_request'],
-      ['another client', () => ({ client_id: 'someone-else' }), 'invalid_grant'],
+      ['another registered client', () => ({ client_id: otherClientId }), 'invalid_grant'],
       ['another redirect_uri', () => ({ redirect_uri: 'http://127.0.0.1:5555/other' }), 'invalid_grant'],
       ['another resource', () => ({ resource: 'https://other.example/mcp' }), 'invalid_target'],
       ['a repeated parameter', () => ({}), 'invalid_request'],
@@ -358,6 +361,31 @@ describe('OAuth authorization server', () => {
       assert.equal((await exchange(stranger, verifier)).body.error, 'invalid_grant');
     });
 
+    it('refuses a registered client_id that does not open (changed, or sealed under a retired secret) with 401 invalid_client', async () => {
+      const sealer = new Sealer(harness.secrets, harness.issuer);
+      const now = Math.floor(Date.now() / 1000);
+      const retired = await new Sealer([newSecret()], harness.issuer).seal('client', { ru: [REDIRECT] });
+      const changed = `${clientId.slice(0, -4)}${clientId.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
+      const { verifier, challenge } = pkce();
+      for (const [what, client] of [['a retired secret', retired], ['a changed client_id', changed], ['a made-up client_id', 'someone-else']] as const) {
+        // A code and a refresh token that name this very client_id and open: only the client_id is wrong.
+        const code = await sealer.seal('code', { cid: client, ru: REDIRECT, cc: challenge, res: harness.resource, key: KEY, jti: randomUUID() }, now + 60);
+        const refresh = await sealer.seal('refresh', { cid: client, res: harness.resource, key: KEY, chain: randomUUID(), step: 1 }, now + 600);
+        const answers = [
+          await tokenRequest(harness.issuer, { grant_type: 'authorization_code', code, code_verifier: verifier, client_id: client, redirect_uri: REDIRECT }),
+          await tokenRequest(harness.issuer, { grant_type: 'refresh_token', refresh_token: refresh, client_id: client }),
+        ];
+        for (const answer of answers) {
+          assert.equal(answer.status, 401, what);
+          assert.equal(answer.body.error, 'invalid_client', what);
+          assert.ok(answer.headers.get('www-authenticate'), `${what}: a 401 names a scheme`);
+          assert.equal(answer.headers.get('cache-control'), 'no-store');
+          assert.ok(!String(answer.body.error_description).includes(client), `${what}: the client_id is not echoed`);
+          assert.equal(answer.body.access_token, undefined);
+        }
+      }
+    });
+
     it('refuses client credentials (public clients only) and unknown grants', async () => {
       const secret = await tokenRequest(harness.issuer, { grant_type: 'authorization_code', code: 'x', client_id: clientId, client_secret: 's' });
       assert.equal(secret.status, 401);
@@ -373,7 +401,7 @@ describe('OAuth authorization server', () => {
       const tokens = await signedInTokens(harness, KEY);
       const refresh = (token: string, client = tokens.clientId) =>
         tokenRequest(harness.issuer, { grant_type: 'refresh_token', refresh_token: token, client_id: client, resource: harness.resource });
-      assert.equal((await refresh(tokens.refresh_token, 'another-client')).body.error, 'invalid_grant');
+      assert.equal((await refresh(tokens.refresh_token, clientId)).body.error, 'invalid_grant', 'issued to another client');
       assert.equal((await refresh(tokens.access_token)).body.error, 'invalid_grant');
       const second = await refresh(tokens.refresh_token);
       assert.equal(second.status, 200);
