@@ -175,8 +175,13 @@ function documentUrl(clientId: string, allowLoopback: boolean): URL {
   if (url.pathname === '/' || url.hash || clientId.includes('#') || url.username || url.password) {
     throw new ClientMetadataError('invalid_url', 'a client_id URL needs a path, and no fragment or credentials');
   }
-  if (/(^|\/)\.\.?(\/|$)/.test(clientId.slice(url.origin.length).split('?')[0]!)) {
-    throw new ClientMetadataError('invalid_url', 'a client_id URL must not contain dot segments');
+  // One document, one id: a spelling the URL parser rewrites (dot segments, also percent-encoded,
+  // an uppercase host, a default port...) would name the same document as another client_id.
+  if (url.href !== clientId) {
+    throw new ClientMetadataError(
+      'invalid_url',
+      'a client_id URL must be in canonical form (lowercase scheme and host, no default port, no dot segments), exactly as a URL parser writes it',
+    );
   }
   const host = withoutBrackets(url.hostname);
   if (isIP(host) !== 0 && !publicAddress(host, allowLoopback)) throw forbidden(url.hostname);
