@@ -13,7 +13,7 @@ import { isLoopbackIpRedirect, redirectHost, redirectUriMatches } from './redire
 
 /** The authorization request, sealed into the consent form so no server keeps it. */
 interface ConsentClaims {
-  /** client_id */
+  /** SHA-256 of the client_id (see CodeClaims) */
   readonly cid: string;
   /** client name and document host, to show the page again after a wrong key */
   readonly cn?: string;
@@ -30,9 +30,15 @@ interface ConsentClaims {
   readonly bind: string;
 }
 
-/** What an authorization code carries to the token endpoint. */
+/**
+ * What an authorization code carries to the token endpoint. The client_id and the redirect URI
+ * are only compared there, so the code carries their SHA-256: a code, and the tokens after it,
+ * stay small however long the client's registration is.
+ */
 export interface CodeClaims {
+  /** SHA-256 of the client_id */
   readonly cid: string;
+  /** SHA-256 of the redirect_uri */
   readonly ru: string;
   readonly cc: string;
   readonly res: string;
@@ -183,7 +189,7 @@ export function authorizeRoutes(oauth: OAuthSettings, deps: AuthorizeDeps): { sh
     const offered = cookieValue(req.headers.cookie, cookieName);
     const nonce = offered !== undefined && NONCE.test(offered) ? offered : randomBytes(32).toString('base64url');
     const claims: ConsentClaims = {
-      cid: client.clientId,
+      cid: sha256(client.clientId),
       ...(client.name ? { cn: client.name } : {}),
       ...(client.documentHost ? { ch: client.documentHost } : {}),
       ru: redirectUri,
@@ -252,7 +258,7 @@ export function authorizeRoutes(oauth: OAuthSettings, deps: AuthorizeDeps): { sh
       showConsent(res, verdict.kind === 'rejected' ? 400 : 503, claims, consent as string, verdict.message);
       return;
     }
-    const code: CodeClaims = { cid: claims.cid, ru: claims.ru, cc: claims.cc, res: claims.res, key: apiKey, jti: randomUUID() };
+    const code: CodeClaims = { cid: claims.cid, ru: sha256(claims.ru), cc: claims.cc, res: claims.res, key: apiKey, jti: randomUUID() };
     const sealed = await oauth.sealer.seal('code', { ...code }, Math.floor(Date.now() / 1000) + oauth.codeTtlSeconds);
     signedIn(res, 'approved', client);
     back(res, claims.ru, claims.st, { code: sealed });

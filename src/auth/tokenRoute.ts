@@ -9,7 +9,7 @@ import { SCOPE, type OAuthSettings } from './oauthSettings.js';
 import { canonicalResource } from './resource.js';
 import type { OpenFailure } from './seal.js';
 
-/** What an access token carries: its audience (`aud`, the resource), the client and the key. */
+/** What an access token carries: its audience (`aud`, the resource), the client (SHA-256 of its client_id) and the key. */
 export interface AccessClaims {
   readonly aud: string;
   readonly cid: string;
@@ -21,6 +21,7 @@ export interface AccessClaims {
  * time after the sign-in, however often it rotates.
  */
 interface RefreshClaims {
+  /** SHA-256 of the client_id */
   readonly cid: string;
   readonly res: string;
   readonly key: string;
@@ -142,8 +143,8 @@ export function tokenRoute(oauth: OAuthSettings, deps: { metrics: Metrics; logge
     const opened = await oauth.sealer.open<CodeClaims>('code', code);
     if (!opened.ok) throw openFailure(opened.reason, 'authorization code');
     const claims = opened.claims;
-    if (claims.cid !== clientId) throw new TokenRefusal('client_mismatch', 'invalid_grant', 'The code was issued to another client.');
-    if (redirectUri !== undefined && redirectUri !== claims.ru) {
+    if (!sameText(sha256(clientId), claims.cid)) throw new TokenRefusal('client_mismatch', 'invalid_grant', 'The code was issued to another client.');
+    if (redirectUri !== undefined && !sameText(sha256(redirectUri), claims.ru)) {
       throw new TokenRefusal('client_mismatch', 'invalid_grant', 'redirect_uri differs from the one of the authorization request.');
     }
     if (!sameText(sha256(verifier), claims.cc)) throw new TokenRefusal('pkce_mismatch', 'invalid_grant', 'The code_verifier does not match the code_challenge.');
@@ -161,7 +162,7 @@ export function tokenRoute(oauth: OAuthSettings, deps: { metrics: Metrics; logge
     const opened = await oauth.sealer.open<RefreshClaims>('refresh', token);
     if (!opened.ok) throw openFailure(opened.reason, 'refresh token');
     const claims = opened.claims;
-    if (claims.cid !== clientId) throw new TokenRefusal('client_mismatch', 'invalid_grant', 'The refresh token was issued to another client.');
+    if (!sameText(sha256(clientId), claims.cid)) throw new TokenRefusal('client_mismatch', 'invalid_grant', 'The refresh token was issued to another client.');
     resourceOf(body, claims.res);
     if (typeof claims.chain !== 'string' || !Number.isSafeInteger(claims.step) || claims.step < 1) {
       throw new TokenRefusal('invalid_grant', 'invalid_grant', 'The refresh token is not valid.');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { sha256 } from '../../src/auth/digest.js';
 import { Sealer } from '../../src/auth/seal.js';
 import { rawRequest } from '../helpers/rawHttp.js';
 import {
@@ -348,7 +349,7 @@ describe('OAuth authorization server', () => {
 
     it('refuses an expired code, a tampered code, and a code sealed under another secret', async () => {
       const { verifier, challenge } = pkce();
-      const claims = { cid: clientId, ru: REDIRECT, cc: challenge, res: harness.resource, key: KEY, jti: randomUUID() };
+      const claims = { cid: sha256(clientId), ru: sha256(REDIRECT), cc: challenge, res: harness.resource, key: KEY, jti: randomUUID() };
       const past = Math.floor(Date.now() / 1000) - 60;
       const expired = await new Sealer(harness.secrets, harness.issuer).seal('code', claims, past);
       const answer = await exchange(expired, verifier);
@@ -369,8 +370,8 @@ describe('OAuth authorization server', () => {
       const { verifier, challenge } = pkce();
       for (const [what, client] of [['a retired secret', retired], ['a changed client_id', changed], ['a made-up client_id', 'someone-else']] as const) {
         // A code and a refresh token that name this very client_id and open: only the client_id is wrong.
-        const code = await sealer.seal('code', { cid: client, ru: REDIRECT, cc: challenge, res: harness.resource, key: KEY, jti: randomUUID() }, now + 60);
-        const refresh = await sealer.seal('refresh', { cid: client, res: harness.resource, key: KEY, chain: randomUUID(), step: 1 }, now + 600);
+        const code = await sealer.seal('code', { cid: sha256(client), ru: sha256(REDIRECT), cc: challenge, res: harness.resource, key: KEY, jti: randomUUID() }, now + 60);
+        const refresh = await sealer.seal('refresh', { cid: sha256(client), res: harness.resource, key: KEY, chain: randomUUID(), step: 1 }, now + 600);
         const answers = [
           await tokenRequest(harness.issuer, { grant_type: 'authorization_code', code, code_verifier: verifier, client_id: client, redirect_uri: REDIRECT }),
           await tokenRequest(harness.issuer, { grant_type: 'refresh_token', refresh_token: refresh, client_id: client }),
