@@ -9,7 +9,8 @@ import { sameText, sha256 } from './digest.js';
 import { checkApiKey } from './keyCheck.js';
 import { canonicalResource } from './resource.js';
 import type { OAuthSettings } from './oauthSettings.js';
-import { isLoopbackIpRedirect, redirectHost, redirectUriMatches } from './redirectUris.js';
+import { acceptableRedirectUri, isLoopbackIpRedirect, redirectHost, redirectUriMatches } from './redirectUris.js';
+import { MAX_STATE_LENGTH } from './sizes.js';
 
 /** The authorization request, sealed into the consent form so no server keeps it. */
 interface ConsentClaims {
@@ -56,7 +57,8 @@ export interface AuthorizeDeps {
 const CODE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 const NONCE = /^[A-Za-z0-9_-]{43}$/;
 const API_KEY = /^[\x21-\x7e]{1,1024}$/;
-const MAX_STATE_LENGTH = 1024;
+/** RFC 6749 Appendix A.5: state is printable ASCII. */
+const STATE = new RegExp(`^[\\x20-\\x7e]{0,${MAX_STATE_LENGTH}}$`);
 
 /** One parameter: its value, undefined when absent, null when repeated or not a string. */
 function single(source: unknown, name: string): string | undefined | null {
@@ -142,7 +144,7 @@ export function authorizeRoutes(oauth: OAuthSettings, deps: AuthorizeDeps): { sh
       return;
     }
     const client: OAuthClient = found.client;
-    if (!client.redirectUris.some((registered) => redirectUriMatches(redirectUri, registered))) {
+    if (!acceptableRedirectUri(redirectUri) || !client.redirectUris.some((registered) => redirectUriMatches(redirectUri, registered))) {
       refuse(
         res,
         'authorize',
@@ -159,8 +161,8 @@ export function authorizeRoutes(oauth: OAuthSettings, deps: AuthorizeDeps): { sh
       metrics.oauthRefused('authorize', reason);
       back(res, redirectUri, typeof state === 'string' ? state : undefined, { error, error_description: description });
     };
-    if (state === null || (state !== undefined && state.length > MAX_STATE_LENGTH)) {
-      fail('invalid_request', 'invalid_request', `state must be one value of at most ${MAX_STATE_LENGTH} characters`);
+    if (state === null || (state !== undefined && !STATE.test(state))) {
+      fail('invalid_request', 'invalid_request', `state must be one value of at most ${MAX_STATE_LENGTH} printable ASCII characters`);
       return;
     }
     const responseType = single(query, 'response_type');

@@ -3,7 +3,7 @@ import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { Agent, buildConnector } from 'undici';
 import { withoutBrackets } from '../http/hostOrigin.js';
 import { acceptableRedirectUri } from './redirectUris.js';
-import { clientName } from './sizes.js';
+import { clientName, MAX_CLIENT_ID_URL_LENGTH, MAX_REDIRECT_URIS } from './sizes.js';
 
 /**
  * Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document): a client whose
@@ -55,7 +55,8 @@ const MIN_CACHE_SECONDS = 60;
 const MAX_CACHE_SECONDS = 86_400;
 const DEFAULT_CACHE_SECONDS = 300;
 const MAX_CACHED = 1_000;
-const MAX_REDIRECT_URIS = 20;
+/** RFC 1035: the longest name DNS can resolve (the consent form carries the host). */
+const MAX_DNS_NAME_LENGTH = 253;
 
 /** Special-use address blocks (RFC 6890 and the IANA registries): nothing a public client lives at. */
 const SPECIAL_USE = new BlockList();
@@ -165,6 +166,9 @@ function cacheSeconds(cacheControl: string | string[] | undefined): number {
 
 /** The URL of a client id that names a metadata document, or a ClientMetadataError. */
 function documentUrl(clientId: string, allowLoopback: boolean): URL {
+  if (clientId.length > MAX_CLIENT_ID_URL_LENGTH) {
+    throw new ClientMetadataError('invalid_url', `a client_id URL must be at most ${MAX_CLIENT_ID_URL_LENGTH} characters long`);
+  }
   let url: URL;
   try {
     url = new URL(clientId);
@@ -183,6 +187,7 @@ function documentUrl(clientId: string, allowLoopback: boolean): URL {
       'a client_id URL must be in canonical form (lowercase scheme and host, no default port, no dot segments), exactly as a URL parser writes it',
     );
   }
+  if (url.hostname.length > MAX_DNS_NAME_LENGTH) throw new ClientMetadataError('invalid_url', 'the host of a client_id URL is longer than a DNS name can be');
   const host = withoutBrackets(url.hostname);
   if (isIP(host) !== 0 && !publicAddress(host, allowLoopback)) throw forbidden(url.hostname);
   return url;

@@ -5,7 +5,7 @@ import { sendOAuthError } from './oauthError.js';
 import type { OAuthSettings } from './oauthSettings.js';
 import { acceptableRedirectUri } from './redirectUris.js';
 import type { Opened } from './seal.js';
-import { clientName } from './sizes.js';
+import { clientName, MAX_REDIRECT_URI_BYTES, MAX_REDIRECT_URIS, MAX_REGISTERED_CLIENT_ID_LENGTH } from './sizes.js';
 
 /** A client as the authorization endpoint knows it. */
 export interface OAuthClient {
@@ -25,7 +25,6 @@ interface RegisteredClientClaims {
   readonly cn?: string;
 }
 
-const MAX_REDIRECT_URIS = 5;
 
 export type ClientLookup =
   | { readonly ok: true; readonly client: OAuthClient }
@@ -66,6 +65,7 @@ export function namesMetadataDocument(clientId: string): boolean {
 
 /** A client_id this server sealed at registration, opened; it fails when changed or sealed under a secret no longer listed. */
 export async function openRegisteredClient(oauth: OAuthSettings, clientId: string): Promise<Opened<RegisteredClientClaims>> {
+  if (clientId.length > MAX_REGISTERED_CLIENT_ID_LENGTH) return { ok: false, reason: 'invalid' };
   const opened = await oauth.sealer.open<RegisteredClientClaims>('client', clientId);
   return opened.ok && !Array.isArray(opened.claims.ru) ? { ok: false, reason: 'invalid' } : opened;
 }
@@ -98,13 +98,23 @@ export function registerClient(oauth: OAuthSettings, metrics: Metrics): RequestH
         res,
         400,
         'invalid_redirect_uri',
-        `redirect_uris must list 1 to ${MAX_REDIRECT_URIS} absolute URIs of at most 512 characters, each https or http on localhost, 127.0.0.1 or [::1], without a fragment.`,
+        `redirect_uris must list 1 to ${MAX_REDIRECT_URIS} absolute URIs of at most ${MAX_REDIRECT_URI_BYTES} bytes, each https or http on localhost, 127.0.0.1 or [::1], without a fragment.`,
       );
       return;
     }
     const name = clientName(metadata.client_name);
     const claims: RegisteredClientClaims = { ru: uris as string[], ...(name ? { cn: name } : {}) };
     const clientId = await oauth.sealer.seal('client', { ...claims });
+    if (clientId.length > MAX_REGISTERED_CLIENT_ID_LENGTH) {
+      metrics.oauthRefused('register', 'invalid_client_metadata');
+      sendOAuthError(
+        res,
+        400,
+        'invalid_client_metadata',
+        `This registration would need a client_id longer than ${MAX_REGISTERED_CLIENT_ID_LENGTH} characters: register fewer or shorter redirect_uris, or a shorter client_name.`,
+      );
+      return;
+    }
     res
       .status(201)
       .set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' })

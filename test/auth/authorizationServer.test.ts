@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sha256 } from '../../src/auth/digest.js';
 import { Sealer } from '../../src/auth/seal.js';
+import { MAX_REDIRECT_URI_BYTES, MAX_REGISTERED_CLIENT_ID_LENGTH, MAX_SEALED_LENGTH, MAX_STATE_LENGTH } from '../../src/auth/sizes.js';
 import { rawRequest } from '../helpers/rawHttp.js';
 import {
   authorizeParams,
@@ -25,6 +26,12 @@ import {
 
 const KEY = 'key-oauth-server-0001';
 const REDIRECT = 'http://127.0.0.1:5555/callback';
+
+/** `prefix` padded with two-byte characters (and one `a` when needed) to exactly `bytes` bytes of UTF-8. */
+function uriOfBytes(prefix: string, bytes: number): string {
+  const missing = bytes - Buffer.byteLength(prefix);
+  return `${prefix}${'é'.repeat(Math.floor(missing / 2))}${missing % 2 === 1 ? 'a' : ''}`;
+}
 
 function query(location: string | null): URLSearchParams {
   assert.ok(location, 'a redirect');
@@ -138,7 +145,11 @@ describe('OAuth authorization server', () => {
       ['no redirect URIs', { redirect_uris: [] }, 'invalid_redirect_uri'],
       ['a javascript: URI', { redirect_uris: ['javascript:alert(1)'] }, 'invalid_redirect_uri'],
       ['a fragment', { redirect_uris: ['https://app.example/cb#x'] }, 'invalid_redirect_uri'],
-      ['six redirect URIs', { redirect_uris: Array.from({ length: 6 }, (_, i) => `https://app.example/${i}`) }, 'invalid_redirect_uri'],
+      ['21 redirect URIs', { redirect_uris: Array.from({ length: 21 }, (_, i) => `https://app.example/${i}`) }, 'invalid_redirect_uri'],
+      ['a redirect URI over 2,048 bytes (UTF-8)', { redirect_uris: [uriOfBytes('https://app.example/', 2049)] }, 'invalid_redirect_uri'],
+      ['a redirect URI with a control character', { redirect_uris: ['https://app.example/c\u0001b'] }, 'invalid_redirect_uri'],
+      ['a redirect URI with a quote', { redirect_uris: ['https://app.example/"cb"'] }, 'invalid_redirect_uri'],
+      ['a registration too large for a client_id', { redirect_uris: Array.from({ length: 3 }, (_, i) => uriOfBytes(`https://app.example/${i}/`, 2048)) }, 'invalid_client_metadata'],
       ['a body that is not an object', ['https://app.example/cb'], 'invalid_client_metadata'],
     ];
     for (const [what, body, error] of refused) {
@@ -148,6 +159,55 @@ describe('OAuth authorization server', () => {
         assert.equal(answer.body.error, error);
       });
     }
+  });
+
+  describe('size bounds', () => {
+    it('says why a registration too large for a client_id is refused', async () => {
+      const answer = await registerClient(harness.issuer, { redirect_uris: [1, 2, 3].map((i) => uriOfBytes(`https://app.example/${i}/`, 2048)) });
+      assert.equal(answer.status, 400);
+      assert.match(String(answer.body.error_description), /client_id longer than 4096 characters/);
+    });
+
+    it('signs in with the largest registration, state and key it accepts: every sealed value fits and opens', async () => {
+      const redirect = uriOfBytes('http://127.0.0.1:5555/cb/', MAX_REDIRECT_URI_BYTES);
+      const registered = await registerClient(harness.issuer, { client_name: '\u0001'.repeat(200), redirect_uris: [redirect] });
+      assert.equal(registered.status, 201, JSON.stringify(registered.body));
+      const client = String(registered.body.client_id);
+      assert.ok(client.length <= MAX_REGISTERED_CLIENT_ID_LENGTH, `client_id of ${client.length} characters`);
+      const { verifier, challenge } = pkce();
+      const state = '"'.repeat(MAX_STATE_LENGTH);
+      const form = await openConsent(authorizeUrl(harness.issuer, authorizeParams(harness, client, redirect, challenge, { state })));
+      assert.equal(form.page.status, 200);
+      // A metadata-document client's form also carries its host (a DNS name, port and JSON around it).
+      const hostRoom = Math.ceil(((253 + 6 + 10) * 4) / 3);
+      assert.ok(form.consent.length + hostRoom <= MAX_SEALED_LENGTH, `consent form token of ${form.consent.length} characters`);
+      const longestKey = await submitConsent(harness.issuer, form, { api_key: '%'.repeat(1024), decision: 'approve' });
+      assert.equal(longestKey.status, 400, 'the longest key fits in the form body (and is checked, and rejected)');
+      const approved = await submitConsent(harness.issuer, form, { api_key: KEY, decision: 'approve' });
+      assert.equal(approved.status, 303);
+      const back = query(approved.headers.get('location'));
+      assert.equal(back.get('state'), state);
+      const code = back.get('code')!;
+      const tokens = await tokenRequest(harness.issuer, {
+        grant_type: 'authorization_code',
+        code,
+        code_verifier: verifier,
+        client_id: client,
+        redirect_uri: redirect,
+        resource: harness.resource,
+      });
+      assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+      assert.equal((await mcpCall(harness.mcpUrl, String(tokens.body.access_token), toolCall(taskId))).status, 200);
+      const refreshed = await tokenRequest(harness.issuer, { grant_type: 'refresh_token', refresh_token: String(tokens.body.refresh_token), client_id: client });
+      assert.equal(refreshed.status, 200);
+    });
+
+    it('refuses a client_id longer than any this server issues', async () => {
+      const { challenge } = pkce();
+      const response = await fetch(url(challenge, { client_id: `${clientId}${'A'.repeat(MAX_REGISTERED_CLIENT_ID_LENGTH)}` }), { redirect: 'manual' });
+      assert.equal(response.status, 400);
+      assert.equal(response.headers.get('location'), null);
+    });
   });
 
   describe('authorization endpoint', () => {

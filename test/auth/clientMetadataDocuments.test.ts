@@ -69,6 +69,7 @@ describe('Client ID Metadata Documents', () => {
       // Documents that name themselves by a non-canonical spelling of their own URL.
       '/dots.json': { body: (origin) => doc(origin, '/x/%2e%2e/dots.json') },
       '/upper.json': { body: (origin) => doc(origin.replace('127.0.0.1', 'LOCALHOST'), '/upper.json') },
+      '/long-redirect.json': { body: (origin, path) => doc(origin, path, { redirect_uris: [`https://app.example/${'a'.repeat(2048)}`, REDIRECT] }) },
       '/flaky.json': {
         body: (origin, path) => (flaky++ === 0 ? '{"broken": ' : doc(origin, path)),
       },
@@ -166,6 +167,18 @@ describe('Client ID Metadata Documents', () => {
       }
     } finally {
       await production.close();
+    }
+  });
+
+  it('bounds sizes as registration does: the client_id URL, each redirect URI', async () => {
+    const documents = testDocuments();
+    try {
+      const found = await documents.get(`${fixture.origin}/long-redirect.json`);
+      assert.deepEqual(found.redirectUris, [REDIRECT], 'a redirect URI over 2,048 bytes is not used');
+      const long = `${fixture.origin}/${'a'.repeat(2048)}.json`;
+      await assert.rejects(documents.get(long), (error) => error instanceof ClientMetadataError && error.reason === 'invalid_url' && /at most 2048/.test(error.message));
+    } finally {
+      await documents.close();
     }
   });
 
