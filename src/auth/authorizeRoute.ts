@@ -4,7 +4,7 @@ import type { FluxClient } from '../flux/client.js';
 import type { Logger } from '../logger.js';
 import type { Metrics, OAuthRefusal, SignInOutcome } from '../metrics.js';
 import { findClient, type OAuthClient } from './clientRegistration.js';
-import { consentPage, errorPage, setPageHeaders } from './consentPage.js';
+import { consentPage, errorPage, setPageHeaders, type ReturnLink } from './consentPage.js';
 import { sameText, sha256 } from './digest.js';
 import { checkApiKey } from './keyCheck.js';
 import { canonicalResource } from './resource.js';
@@ -86,30 +86,46 @@ function redirectTo(res: Response, target: URL): void {
 
 /**
  * GET and POST /oauth/authorize: the authorization endpoint (code flow only, PKCE S256 required)
- * and the consent page it shows. A request whose client or redirect URI cannot be trusted gets an
- * error page and is never redirected; any other problem goes back to the client's redirect URI
- * with `error`, `state` and `iss` (RFC 9207). The page asks for the AceDataCloud API key; the
- * key is checked with the Flux API before a code is issued, and goes into the sealed code only.
+ * and the consent page it shows. Only the user's own Approve or Cancel sends the browser back to
+ * the client by itself, with the code or `access_denied`, `state` and `iss` (RFC 9207). Anyone
+ * can register a client, so a request with a problem never redirects on its own (that would make
+ * this an open redirector, RFC 9700 §4.11.2): an error page says what is wrong, and when client
+ * and redirect URI match, offers a plain link back carrying `error`, `state` and `iss`. The page
+ * asks for the AceDataCloud API key; the key is checked with the Flux API before a code is
+ * issued, and goes into the sealed code only.
  */
 export function authorizeRoutes(oauth: OAuthSettings, deps: AuthorizeDeps): { show: RequestHandler; submit: RequestHandler[] } {
   const { metrics, logger } = deps;
   const cookieName = oauth.secureCookies ? '__Host-flux_mcp_consent' : 'flux_mcp_consent';
   const signInDays = Math.max(1, Math.round(oauth.refreshTokenTtlSeconds / 86_400));
 
-  const refuse = (res: Response, endpoint: 'authorize' | 'consent', reason: OAuthRefusal, status: number, title: string, message: string) => {
+  const refuse = (
+    res: Response,
+    endpoint: 'authorize' | 'consent',
+    reason: OAuthRefusal,
+    status: number,
+    title: string,
+    message: string,
+    link?: ReturnLink,
+  ) => {
     metrics.oauthRefused(endpoint, reason);
     logger.info({ request_id: res.locals.caller.requestId, oauth: endpoint, refused: reason }, 'oauth request refused');
     setPageHeaders(res);
-    res.status(status).type('html').send(errorPage(title, message));
+    res.status(status).type('html').send(errorPage(title, message, link));
   };
 
-  /** Back to the client with the outcome, `state` and `iss`, whatever the outcome. */
-  const back = (res: Response, redirectUri: string, state: string | undefined, params: Record<string, string>) => {
+  /** The client's redirect URI with the outcome, `state` and `iss`, whatever the outcome. */
+  const outcomeUrl = (redirectUri: string, state: string | undefined, params: Record<string, string>): URL => {
     const target = new URL(redirectUri);
     for (const [name, value] of Object.entries(params)) target.searchParams.set(name, value);
     if (state !== undefined) target.searchParams.set('state', state);
     target.searchParams.set('iss', oauth.issuer);
-    redirectTo(res, target);
+    return target;
+  };
+
+  /** Back to the client: only after the user's own Approve or Cancel. */
+  const back = (res: Response, redirectUri: string, state: string | undefined, params: Record<string, string>) => {
+    redirectTo(res, outcomeUrl(redirectUri, state, params));
   };
 
   const showConsent = (res: Response, status: number, claims: ConsentClaims, consent: string, error?: string) => {
@@ -157,11 +173,16 @@ export function authorizeRoutes(oauth: OAuthSettings, deps: AuthorizeDeps): { sh
     }
 
     const state = single(query, 'state');
+    const validState = typeof state === 'string' && STATE.test(state) ? state : undefined;
     const fail = (reason: OAuthRefusal, error: string, description: string) => {
-      metrics.oauthRefused('authorize', reason);
-      back(res, redirectUri, typeof state === 'string' ? state : undefined, { error, error_description: description });
+      const target = outcomeUrl(redirectUri, validState, { error, error_description: description });
+      const where = redirectHost(redirectUri);
+      refuse(res, 'authorize', reason, 400, 'This sign-in request is not valid', `The app asked to sign in, but ${description}.`, {
+        href: target.href,
+        label: client.name ? `Return to ${client.name} (${where})` : `Return to ${where}`,
+      });
     };
-    if (state === null || (state !== undefined && !STATE.test(state))) {
+    if (state === null || (state !== undefined && validState === undefined)) {
       fail('invalid_request', 'invalid_request', `state must be one value of at most ${MAX_STATE_LENGTH} printable ASCII characters`);
       return;
     }

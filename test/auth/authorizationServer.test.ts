@@ -244,17 +244,41 @@ describe('OAuth authorization server', () => {
       ['response_type token', () => ({ response_type: 'token' }), 'unsupported_response_type'],
     ];
     for (const [what, overrides, error] of redirectedErrors) {
-      it(`sends ${what} back to the client with ${error}, state and iss`, async () => {
+      it(`never redirects by itself for ${what}: an error page links back to the client with ${error}, state and iss`, async () => {
         const { challenge } = pkce();
         const response = await fetch(url(challenge, overrides(challenge)), { redirect: 'manual' });
-        assert.equal(response.status, 303);
-        const params = query(response.headers.get('location'));
+        assert.equal(response.status, 400);
+        assert.equal(response.headers.get('location'), null, 'anyone can register a client: no open redirector');
+        assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
+        assert.match(response.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+        const html = await response.text();
+        assert.doesNotMatch(html, /name="consent"/);
+        const link = /<a href="([^"]+)" rel="noreferrer">Return to Negative tests \(127\.0\.0\.1:5555\)<\/a>/.exec(html)?.[1];
+        assert.ok(link, 'a plain link back, naming the app and where it goes');
+        const target = new URL(link.replaceAll('&#38;', '&'));
+        assert.equal(`${target.origin}${target.pathname}`, REDIRECT);
+        const params = target.searchParams;
         assert.equal(params.get('error'), error);
+        assert.ok(params.get('error_description'));
+        assert.ok(html.includes(params.get('error_description')!.replace(/"/g, '&#34;').replace(/'/g, '&#39;')), 'the page says what is wrong');
         assert.equal(params.get('state'), 'state-123');
         assert.equal(params.get('iss'), harness.issuer);
         assert.equal(params.get('code'), null);
       });
     }
+
+    it('leaves an unusable state out of the link back', async () => {
+      const { challenge } = pkce();
+      for (const state of ['x'.repeat(1025), 'caf\u00e9']) {
+        const response = await fetch(url(challenge, { state }), { redirect: 'manual' });
+        assert.equal(response.status, 400);
+        assert.equal(response.headers.get('location'), null);
+        const link = /<a href="([^"]+)"/.exec(await response.text())?.[1];
+        const params = new URL(link!.replaceAll('&#38;', '&')).searchParams;
+        assert.equal(params.get('error'), 'invalid_request');
+        assert.equal(params.get('state'), null);
+      }
+    });
 
     it('serves the consent page with its security headers', async () => {
       const { challenge } = pkce();
