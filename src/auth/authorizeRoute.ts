@@ -1,18 +1,20 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { FluxClient } from '../flux/client.js';
 import type { Logger } from '../logger.js';
 import type { Metrics, OAuthRefusal, SignInOutcome } from '../metrics.js';
 import { findClient, type OAuthClient } from './clientRegistration.js';
-import { consentPage, errorPage, setPageHeaders } from './consentPage.js';
+import { consentPage, errorPage, setPageHeaders, type ReturnLink } from './consentPage.js';
+import { sameText, sha256 } from './digest.js';
 import { checkApiKey } from './keyCheck.js';
 import { canonicalResource } from './resource.js';
 import type { OAuthSettings } from './oauthSettings.js';
-import { isLoopbackIpRedirect, redirectHost, redirectUriMatches } from './redirectUris.js';
+import { acceptableRedirectUri, isLoopbackIpRedirect, redirectHost, redirectUriMatches } from './redirectUris.js';
+import { MAX_STATE_LENGTH } from './sizes.js';
 
 /** The authorization request, sealed into the consent form so no server keeps it. */
 interface ConsentClaims {
-  /** client_id */
+  /** SHA-256 of the client_id (see CodeClaims) */
   readonly cid: string;
   /** client name and document host, to show the page again after a wrong key */
   readonly cn?: string;
@@ -29,9 +31,15 @@ interface ConsentClaims {
   readonly bind: string;
 }
 
-/** What an authorization code carries to the token endpoint. */
+/**
+ * What an authorization code carries to the token endpoint. The client_id and the redirect URI
+ * are only compared there, so the code carries their SHA-256: a code, and the tokens after it,
+ * stay small however long the client's registration is.
+ */
 export interface CodeClaims {
+  /** SHA-256 of the client_id */
   readonly cid: string;
+  /** SHA-256 of the redirect_uri */
   readonly ru: string;
   readonly cc: string;
   readonly res: string;
@@ -49,17 +57,8 @@ export interface AuthorizeDeps {
 const CODE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 const NONCE = /^[A-Za-z0-9_-]{43}$/;
 const API_KEY = /^[\x21-\x7e]{1,1024}$/;
-const MAX_STATE_LENGTH = 1024;
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('base64url');
-}
-
-function sameText(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
+/** RFC 6749 Appendix A.5: state is printable ASCII. */
+const STATE = new RegExp(`^[\\x20-\\x7e]{0,${MAX_STATE_LENGTH}}$`);
 
 /** One parameter: its value, undefined when absent, null when repeated or not a string. */
 function single(source: unknown, name: string): string | undefined | null {
@@ -87,30 +86,46 @@ function redirectTo(res: Response, target: URL): void {
 
 /**
  * GET and POST /oauth/authorize: the authorization endpoint (code flow only, PKCE S256 required)
- * and the consent page it shows. A request whose client or redirect URI cannot be trusted gets an
- * error page and is never redirected; any other problem goes back to the client's redirect URI
- * with `error`, `state` and `iss` (RFC 9207). The page asks for the AceDataCloud API key; the
- * key is checked with the Flux API before a code is issued, and goes into the sealed code only.
+ * and the consent page it shows. Only the user's own Approve or Cancel sends the browser back to
+ * the client by itself, with the code or `access_denied`, `state` and `iss` (RFC 9207). Anyone
+ * can register a client, so a request with a problem never redirects on its own (that would make
+ * this an open redirector, RFC 9700 §4.11.2): an error page says what is wrong, and when client
+ * and redirect URI match, offers a plain link back carrying `error`, `state` and `iss`. The page
+ * asks for the AceDataCloud API key; the key is checked with the Flux API before a code is
+ * issued, and goes into the sealed code only.
  */
 export function authorizeRoutes(oauth: OAuthSettings, deps: AuthorizeDeps): { show: RequestHandler; submit: RequestHandler[] } {
   const { metrics, logger } = deps;
   const cookieName = oauth.secureCookies ? '__Host-flux_mcp_consent' : 'flux_mcp_consent';
   const signInDays = Math.max(1, Math.round(oauth.refreshTokenTtlSeconds / 86_400));
 
-  const refuse = (res: Response, endpoint: 'authorize' | 'consent', reason: OAuthRefusal, status: number, title: string, message: string) => {
+  const refuse = (
+    res: Response,
+    endpoint: 'authorize' | 'consent',
+    reason: OAuthRefusal,
+    status: number,
+    title: string,
+    message: string,
+    link?: ReturnLink,
+  ) => {
     metrics.oauthRefused(endpoint, reason);
     logger.info({ request_id: res.locals.caller.requestId, oauth: endpoint, refused: reason }, 'oauth request refused');
     setPageHeaders(res);
-    res.status(status).type('html').send(errorPage(title, message));
+    res.status(status).type('html').send(errorPage(title, message, link));
   };
 
-  /** Back to the client with the outcome, `state` and `iss`, whatever the outcome. */
-  const back = (res: Response, redirectUri: string, state: string | undefined, params: Record<string, string>) => {
+  /** The client's redirect URI with the outcome, `state` and `iss`, whatever the outcome. */
+  const outcomeUrl = (redirectUri: string, state: string | undefined, params: Record<string, string>): URL => {
     const target = new URL(redirectUri);
     for (const [name, value] of Object.entries(params)) target.searchParams.set(name, value);
     if (state !== undefined) target.searchParams.set('state', state);
     target.searchParams.set('iss', oauth.issuer);
-    redirectTo(res, target);
+    return target;
+  };
+
+  /** Back to the client: only after the user's own Approve or Cancel. */
+  const back = (res: Response, redirectUri: string, state: string | undefined, params: Record<string, string>) => {
+    redirectTo(res, outcomeUrl(redirectUri, state, params));
   };
 
   const showConsent = (res: Response, status: number, claims: ConsentClaims, consent: string, error?: string) => {
@@ -145,7 +160,7 @@ export function authorizeRoutes(oauth: OAuthSettings, deps: AuthorizeDeps): { sh
       return;
     }
     const client: OAuthClient = found.client;
-    if (!client.redirectUris.some((registered) => redirectUriMatches(redirectUri, registered))) {
+    if (!acceptableRedirectUri(redirectUri) || !client.redirectUris.some((registered) => redirectUriMatches(redirectUri, registered))) {
       refuse(
         res,
         'authorize',
@@ -158,12 +173,17 @@ export function authorizeRoutes(oauth: OAuthSettings, deps: AuthorizeDeps): { sh
     }
 
     const state = single(query, 'state');
+    const validState = typeof state === 'string' && STATE.test(state) ? state : undefined;
     const fail = (reason: OAuthRefusal, error: string, description: string) => {
-      metrics.oauthRefused('authorize', reason);
-      back(res, redirectUri, typeof state === 'string' ? state : undefined, { error, error_description: description });
+      const target = outcomeUrl(redirectUri, validState, { error, error_description: description });
+      const where = redirectHost(redirectUri);
+      refuse(res, 'authorize', reason, 400, 'This sign-in request is not valid', `The app asked to sign in, but ${description}.`, {
+        href: target.href,
+        label: client.name ? `Return to ${client.name} (${where})` : `Return to ${where}`,
+      });
     };
-    if (state === null || (state !== undefined && state.length > MAX_STATE_LENGTH)) {
-      fail('invalid_request', 'invalid_request', `state must be one value of at most ${MAX_STATE_LENGTH} characters`);
+    if (state === null || (state !== undefined && validState === undefined)) {
+      fail('invalid_request', 'invalid_request', `state must be one value of at most ${MAX_STATE_LENGTH} printable ASCII characters`);
       return;
     }
     const responseType = single(query, 'response_type');
@@ -192,7 +212,7 @@ export function authorizeRoutes(oauth: OAuthSettings, deps: AuthorizeDeps): { sh
     const offered = cookieValue(req.headers.cookie, cookieName);
     const nonce = offered !== undefined && NONCE.test(offered) ? offered : randomBytes(32).toString('base64url');
     const claims: ConsentClaims = {
-      cid: client.clientId,
+      cid: sha256(client.clientId),
       ...(client.name ? { cn: client.name } : {}),
       ...(client.documentHost ? { ch: client.documentHost } : {}),
       ru: redirectUri,
@@ -261,7 +281,7 @@ export function authorizeRoutes(oauth: OAuthSettings, deps: AuthorizeDeps): { sh
       showConsent(res, verdict.kind === 'rejected' ? 400 : 503, claims, consent as string, verdict.message);
       return;
     }
-    const code: CodeClaims = { cid: claims.cid, ru: claims.ru, cc: claims.cc, res: claims.res, key: apiKey, jti: randomUUID() };
+    const code: CodeClaims = { cid: claims.cid, ru: sha256(claims.ru), cc: claims.cc, res: claims.res, key: apiKey, jti: randomUUID() };
     const sealed = await oauth.sealer.seal('code', { ...code }, Math.floor(Date.now() / 1000) + oauth.codeTtlSeconds);
     signedIn(res, 'approved', client);
     back(res, claims.ru, claims.st, { code: sealed });

@@ -1,7 +1,9 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
 import { Agent, buildConnector } from 'undici';
+import { withoutBrackets } from '../http/hostOrigin.js';
 import { acceptableRedirectUri } from './redirectUris.js';
+import { clientName, MAX_CLIENT_ID_URL_LENGTH, MAX_REDIRECT_URIS } from './sizes.js';
 
 /**
  * Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document): a client whose
@@ -53,8 +55,8 @@ const MIN_CACHE_SECONDS = 60;
 const MAX_CACHE_SECONDS = 86_400;
 const DEFAULT_CACHE_SECONDS = 300;
 const MAX_CACHED = 1_000;
-const MAX_REDIRECT_URIS = 20;
-const MAX_CLIENT_NAME = 100;
+/** RFC 1035: the longest name DNS can resolve (the consent form carries the host). */
+const MAX_DNS_NAME_LENGTH = 253;
 
 /** Special-use address blocks (RFC 6890 and the IANA registries): nothing a public client lives at. */
 const SPECIAL_USE = new BlockList();
@@ -101,7 +103,7 @@ LOOPBACK.addAddress('::1', 'ipv6');
 
 /** Whether `address` (an IP literal) is one flux-mcp may fetch a client's document from. */
 export function publicAddress(address: string, allowLoopback = false): boolean {
-  const bare = address.replace(/^\[|\]$/g, '').toLowerCase();
+  const bare = withoutBrackets(address).toLowerCase();
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(bare)?.[1];
   const ip = mapped ?? bare;
   const family = isIP(ip);
@@ -164,6 +166,9 @@ function cacheSeconds(cacheControl: string | string[] | undefined): number {
 
 /** The URL of a client id that names a metadata document, or a ClientMetadataError. */
 function documentUrl(clientId: string, allowLoopback: boolean): URL {
+  if (clientId.length > MAX_CLIENT_ID_URL_LENGTH) {
+    throw new ClientMetadataError('invalid_url', `a client_id URL must be at most ${MAX_CLIENT_ID_URL_LENGTH} characters long`);
+  }
   let url: URL;
   try {
     url = new URL(clientId);
@@ -174,10 +179,16 @@ function documentUrl(clientId: string, allowLoopback: boolean): URL {
   if (url.pathname === '/' || url.hash || clientId.includes('#') || url.username || url.password) {
     throw new ClientMetadataError('invalid_url', 'a client_id URL needs a path, and no fragment or credentials');
   }
-  if (/(^|\/)\.\.?(\/|$)/.test(clientId.slice(url.origin.length).split('?')[0]!)) {
-    throw new ClientMetadataError('invalid_url', 'a client_id URL must not contain dot segments');
+  // One document, one id: a spelling the URL parser rewrites (dot segments, also percent-encoded,
+  // an uppercase host, a default port...) would name the same document as another client_id.
+  if (url.href !== clientId) {
+    throw new ClientMetadataError(
+      'invalid_url',
+      'a client_id URL must be in canonical form (lowercase scheme and host, no default port, no dot segments), exactly as a URL parser writes it',
+    );
   }
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (url.hostname.length > MAX_DNS_NAME_LENGTH) throw new ClientMetadataError('invalid_url', 'the host of a client_id URL is longer than a DNS name can be');
+  const host = withoutBrackets(url.hostname);
   if (isIP(host) !== 0 && !publicAddress(host, allowLoopback)) throw forbidden(url.hostname);
   return url;
 }
@@ -192,8 +203,7 @@ function validDocument(json: unknown, clientId: string): ClientMetadataDocument 
   const listed = Array.isArray(doc.redirect_uris) ? doc.redirect_uris.slice(0, MAX_REDIRECT_URIS) : [];
   const redirectUris = listed.filter((uri): uri is string => typeof uri === 'string' && acceptableRedirectUri(uri));
   if (redirectUris.length === 0) throw invalid('lists no usable redirect_uris (https, or http on localhost)');
-  const name = typeof doc.client_name === 'string' ? doc.client_name.trim().slice(0, MAX_CLIENT_NAME) : '';
-  return { clientId, clientName: name === '' ? undefined : name, redirectUris };
+  return { clientId, clientName: clientName(doc.client_name), redirectUris };
 }
 
 export class ClientMetadataDocuments {

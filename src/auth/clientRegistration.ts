@@ -4,6 +4,8 @@ import { ClientMetadataError } from './clientMetadataDocuments.js';
 import { sendOAuthError } from './oauthError.js';
 import type { OAuthSettings } from './oauthSettings.js';
 import { acceptableRedirectUri } from './redirectUris.js';
+import type { Opened } from './seal.js';
+import { clientName, MAX_REDIRECT_URI_BYTES, MAX_REDIRECT_URIS, MAX_REGISTERED_CLIENT_ID_LENGTH } from './sizes.js';
 
 /** A client as the authorization endpoint knows it. */
 export interface OAuthClient {
@@ -23,8 +25,6 @@ interface RegisteredClientClaims {
   readonly cn?: string;
 }
 
-const MAX_REDIRECT_URIS = 5;
-const MAX_CLIENT_NAME = 100;
 
 export type ClientLookup =
   | { readonly ok: true; readonly client: OAuthClient }
@@ -36,7 +36,7 @@ export type ClientLookup =
  * registration.
  */
 export async function findClient(oauth: OAuthSettings, clientId: string): Promise<ClientLookup> {
-  if (/^https:\/\//i.test(clientId)) {
+  if (namesMetadataDocument(clientId)) {
     try {
       const document = await oauth.clientDocuments.get(clientId);
       return {
@@ -48,14 +48,26 @@ export async function findClient(oauth: OAuthSettings, clientId: string): Promis
       return { ok: false, reason: 'client_metadata_unavailable', message: `The app's client_id could not be used: ${message}.` };
     }
   }
-  const opened = await oauth.sealer.open<RegisteredClientClaims>('client', clientId);
-  if (!opened.ok || !Array.isArray(opened.claims.ru)) {
+  const opened = await openRegisteredClient(oauth, clientId);
+  if (!opened.ok) {
     return { ok: false, reason: 'unknown_client', message: 'This server does not know the app (its client_id is not one it registered).' };
   }
   return {
     ok: true,
     client: { clientId, name: opened.claims.cn, documentHost: undefined, redirectUris: opened.claims.ru },
   };
+}
+
+/** Whether a client_id names a Client ID Metadata Document (an https URL) rather than a client registered here. */
+export function namesMetadataDocument(clientId: string): boolean {
+  return /^https:\/\//i.test(clientId);
+}
+
+/** A client_id this server sealed at registration, opened; it fails when changed or sealed under a secret no longer listed. */
+export async function openRegisteredClient(oauth: OAuthSettings, clientId: string): Promise<Opened<RegisteredClientClaims>> {
+  if (clientId.length > MAX_REGISTERED_CLIENT_ID_LENGTH) return { ok: false, reason: 'invalid' };
+  const opened = await oauth.sealer.open<RegisteredClientClaims>('client', clientId);
+  return opened.ok && !Array.isArray(opened.claims.ru) ? { ok: false, reason: 'invalid' } : opened;
 }
 
 /**
@@ -86,13 +98,23 @@ export function registerClient(oauth: OAuthSettings, metrics: Metrics): RequestH
         res,
         400,
         'invalid_redirect_uri',
-        `redirect_uris must list 1 to ${MAX_REDIRECT_URIS} absolute URIs of at most 512 characters, each https or http on localhost, 127.0.0.1 or [::1], without a fragment.`,
+        `redirect_uris must list 1 to ${MAX_REDIRECT_URIS} absolute URIs of at most ${MAX_REDIRECT_URI_BYTES} bytes, each https or http on localhost, 127.0.0.1 or [::1], without a fragment.`,
       );
       return;
     }
-    const name = typeof metadata.client_name === 'string' ? metadata.client_name.trim().slice(0, MAX_CLIENT_NAME) : '';
+    const name = clientName(metadata.client_name);
     const claims: RegisteredClientClaims = { ru: uris as string[], ...(name ? { cn: name } : {}) };
     const clientId = await oauth.sealer.seal('client', { ...claims });
+    if (clientId.length > MAX_REGISTERED_CLIENT_ID_LENGTH) {
+      metrics.oauthRefused('register', 'invalid_client_metadata');
+      sendOAuthError(
+        res,
+        400,
+        'invalid_client_metadata',
+        `This registration would need a client_id longer than ${MAX_REGISTERED_CLIENT_ID_LENGTH} characters: register fewer or shorter redirect_uris, or a shorter client_name.`,
+      );
+      return;
+    }
     res
       .status(201)
       .set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' })

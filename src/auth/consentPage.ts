@@ -124,7 +124,17 @@ ${loopbackWarning}${error}<form method="post" action="/oauth/authorize">
   );
 }
 
-/** A page for a request that cannot go back to the app (or must not): says what is wrong and what to do. */
-export function errorPage(title: string, message: string): string {
-  return page(title, `<p>${escapeHtml(message)}</p>\n<p class="note">Nothing was shared with the app. Go back to it and start signing in again.</p>`);
+/** A link back to the app that tells it what went wrong, for the user to follow or not. */
+export interface ReturnLink {
+  readonly href: string;
+  readonly label: string;
+}
+
+/**
+ * A page for a request that cannot go back to the app (or must not by itself): says what is
+ * wrong and what to do, and offers `link` back to the app when there is one.
+ */
+export function errorPage(title: string, message: string, link?: ReturnLink): string {
+  const back = link ? `\n<p><a href="${escapeHtml(link.href)}" rel="noreferrer">${escapeHtml(link.label)}</a></p>` : '';
+  return page(title, `<p>${escapeHtml(message)}</p>\n<p class="note">Nothing was shared with the app. Go back to it and start signing in again.</p>${back}`);
 }

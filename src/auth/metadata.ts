@@ -11,8 +11,10 @@ export const TOKEN_PATH = '/oauth/token';
 export const REGISTER_PATH = '/oauth/register';
 export const AS_METADATA_PATH = '/.well-known/oauth-authorization-server';
 export const PRM_ROOT_PATH = '/.well-known/oauth-protected-resource';
-/** Every path the authorization server answers (the path-aware PRM of /mcp included), for routing and routeLabel. */
-export const OAUTH_ROUTES = [AS_METADATA_PATH, PRM_ROOT_PATH, `${PRM_ROOT_PATH}/mcp`, AUTHORIZE_PATH, TOKEN_PATH, REGISTER_PATH];
+/** The path-aware PRM of `/mcp` (RFC 9728 §3.1): PUBLIC_URL is an origin, so the resource's path is always `/mcp`. */
+export const PRM_MCP_PATH = `${PRM_ROOT_PATH}/mcp`;
+/** Every path the authorization server answers, for routing and routeLabel. */
+export const OAUTH_ROUTES = [AS_METADATA_PATH, PRM_ROOT_PATH, PRM_MCP_PATH, AUTHORIZE_PATH, TOKEN_PATH, REGISTER_PATH];
 
 const DOCUMENTATION = 'https://github.com/AceDataCloud/flux-mcp#connect-from-claudeai--chatgpt';
 
@@ -50,9 +52,4 @@ export function protectedResourceMetadata(oauth: OAuthSettings): OAuthProtectedR
     dangerouslyAllowInsecureIssuerUrl: isLoopbackAddress(new URL(oauth.issuer).hostname),
   });
   return { ...document, bearer_methods_supported: ['header'] };
-}
-
-/** The path of the path-aware PRM document of `/mcp`. */
-export function resourceMetadataPath(oauth: OAuthSettings): string {
-  return new URL(oauth.resourceMetadataUrl).pathname;
 }

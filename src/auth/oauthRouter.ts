@@ -14,9 +14,9 @@ import {
   authorizationServerMetadata,
   OAUTH_ROUTES,
   protectedResourceMetadata,
+  PRM_MCP_PATH,
   PRM_ROOT_PATH,
   REGISTER_PATH,
-  resourceMetadataPath,
   TOKEN_PATH,
 } from './metadata.js';
 import { sendOAuthError } from './oauthError.js';
@@ -109,7 +109,7 @@ export function oauthRouter(oauth: OAuthSettings, deps: OAuthRouterDeps, options
   for (const [path, build] of [
     [AS_METADATA_PATH, () => authorizationServerMetadata(oauth)],
     [PRM_ROOT_PATH, () => protectedResourceMetadata(oauth)],
-    [resourceMetadataPath(oauth), () => protectedResourceMetadata(oauth)],
+    [PRM_MCP_PATH, () => protectedResourceMetadata(oauth)],
   ] as const) {
     router.options(path, anyOrigin);
     router.get(path, anyOrigin, document(build));
@@ -136,11 +136,13 @@ export function oauthRouter(oauth: OAuthSettings, deps: OAuthRouterDeps, options
       return;
     }
     const [status, message] = problem;
-    if (req.path === AUTHORIZE_PATH) {
+    // Mounted with router.use, so req.path is relative to the matched route: take the path the client asked for.
+    const path = req.originalUrl.split('?')[0];
+    if (path === AUTHORIZE_PATH) {
       setPageHeaders(res);
       res.status(status).type('html').send(errorPage('Sign-in refused', message));
     } else {
-      sendOAuthError(res, status, req.path === REGISTER_PATH ? 'invalid_client_metadata' : 'invalid_request', message);
+      sendOAuthError(res, status, path === REGISTER_PATH ? 'invalid_client_metadata' : 'invalid_request', message);
     }
   };
   router.use(OAUTH_ROUTES, badBody);

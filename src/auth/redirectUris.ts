@@ -1,7 +1,10 @@
 import { isIP } from 'node:net';
-import { isLoopbackAddress } from '../http/hostOrigin.js';
+import { isLoopbackAddress, withoutBrackets } from '../http/hostOrigin.js';
+import { MAX_REDIRECT_URI_BYTES } from './sizes.js';
 
-export const MAX_REDIRECT_URI_LENGTH = 512;
+/** Characters no URI has (RFC 3986), all of which JSON would also escape: controls, space, DEL, `"`, `\`, lone surrogates. */
+const NOT_IN_A_URI = /[\u0000-\u0020\u007f"\\]|\p{Cs}/u;
+
 
 function parse(text: string): URL | undefined {
   try {
@@ -11,17 +14,13 @@ function parse(text: string): URL | undefined {
   }
 }
 
-/** `[::1]` → `::1`; a URL's hostname keeps the brackets of an IPv6 literal. */
-function bare(hostname: string): string {
-  return hostname.replace(/^\[|\]$/g, '');
-}
-
 /**
  * A redirect URI a client may register (MCP "Communication Security"): https, or plain http on
- * a loopback host; absolute, without a fragment or credentials, at most 512 characters.
+ * a loopback host; absolute, without a fragment or credentials, at most 2,048 bytes, without
+ * characters a URI cannot have (so it seals at its own size).
  */
 export function acceptableRedirectUri(text: string): boolean {
-  if (text.length > MAX_REDIRECT_URI_LENGTH) return false;
+  if (Buffer.byteLength(text, 'utf8') > MAX_REDIRECT_URI_BYTES || NOT_IN_A_URI.test(text)) return false;
   const url = parse(text);
   if (!url || url.hash || text.includes('#') || url.username || url.password) return false;
   if (url.protocol === 'https:') return true;
@@ -30,7 +29,7 @@ export function acceptableRedirectUri(text: string): boolean {
 
 /** An http redirect URI on a loopback IP literal (127.x.x.x or [::1]), whose port may change (OAuth 2.1 §8.4.2). */
 export function isLoopbackIpRedirect(url: URL): boolean {
-  return url.protocol === 'http:' && isIP(bare(url.hostname)) !== 0 && isLoopbackAddress(url.hostname);
+  return url.protocol === 'http:' && isIP(withoutBrackets(url.hostname)) !== 0 && isLoopbackAddress(url.hostname);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { decodeProtectedHeader, EncryptJWT, errors, jwtDecrypt, type JWTPayload } from 'jose';
+import { MAX_SEALED_LENGTH } from './sizes.js';
 
 /**
  * Everything the authorization server hands out is sealed, so it keeps no state: a compact JWE
@@ -18,8 +19,6 @@ const TYP: Record<SealedKind, string> = {
   refresh: `${TYP_PREFIX}refresh-token`,
 };
 
-/** Anything longer is refused before any crypto runs. */
-const MAX_SEALED_LENGTH = 8192;
 /** Five base64url segments: the shape of a compact JWE. */
 const COMPACT_JWE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const CLOCK_TOLERANCE_SECONDS = 5;

@@ -1,14 +1,15 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type RequestHandler, type Response } from 'express';
 import type { Logger } from '../logger.js';
 import type { Metrics, OAuthGrant, OAuthRefusal } from '../metrics.js';
 import type { CodeClaims } from './authorizeRoute.js';
+import { namesMetadataDocument, openRegisteredClient } from './clientRegistration.js';
+import { sameText, sha256 } from './digest.js';
 import { sendOAuthError } from './oauthError.js';
 import { SCOPE, type OAuthSettings } from './oauthSettings.js';
 import { canonicalResource } from './resource.js';
 import type { OpenFailure } from './seal.js';
 
-/** What an access token carries: its audience (`aud`, the resource), the client and the key. */
+/** What an access token carries: its audience (`aud`, the resource), the client (SHA-256 of its client_id) and the key. */
 export interface AccessClaims {
   readonly aud: string;
   readonly cid: string;
@@ -20,6 +21,7 @@ export interface AccessClaims {
  * time after the sign-in, however often it rotates.
  */
 interface RefreshClaims {
+  /** SHA-256 of the client_id */
   readonly cid: string;
   readonly res: string;
   readonly key: string;
@@ -32,16 +34,6 @@ const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 /** A chain is kept a little past its last token's expiry, for the clock tolerance of opening it. */
 const CHAIN_MARGIN_MS = 10_000;
 
-function s256(verifier: string): string {
-  return createHash('sha256').update(verifier).digest('base64url');
-}
-
-function sameText(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
-
 class TokenRefusal extends Error {
   constructor(
     readonly reason: OAuthRefusal,
@@ -53,6 +45,9 @@ class TokenRefusal extends Error {
     super(description);
   }
 }
+
+/** RFC 9110: a 401 names an authentication scheme. Public clients have none to use; Basic is what RFC 6749 §2.3.1 names. */
+const CLIENT_CHALLENGE = { 'WWW-Authenticate': 'Basic realm="flux-mcp"' };
 
 function openFailure(failure: OpenFailure, what: string): TokenRefusal {
   return failure === 'expired'
@@ -112,6 +107,25 @@ export function tokenRoute(oauth: OAuthSettings, deps: { metrics: Metrics; logge
     });
   };
 
+  /**
+   * A client_id this server registered must still open (RFC 6749 §5.2 invalid_client otherwise):
+   * a changed one, or one sealed under a retired secret, is no client of this server any more,
+   * and the client registers again. A metadata-document client was checked when it signed in.
+   */
+  const knownClient = async (clientId: string) => {
+    if (namesMetadataDocument(clientId)) return;
+    const opened = await openRegisteredClient(oauth, clientId);
+    if (!opened.ok) {
+      throw new TokenRefusal(
+        opened.reason === 'unknown_secret' ? 'unknown_secret' : 'unknown_client',
+        'invalid_client',
+        'This server does not know the client: its client_id was not registered here, or was registered under a secret since retired. Register again.',
+        401,
+        CLIENT_CHALLENGE,
+      );
+    }
+  };
+
   const resourceOf = (body: Record<string, unknown>, granted: string) => {
     const requested = field(body, 'resource', false);
     if (requested !== undefined && canonicalResource(oauth, requested) !== granted) {
@@ -125,14 +139,15 @@ export function tokenRoute(oauth: OAuthSettings, deps: { metrics: Metrics; logge
     const clientId = field(body, 'client_id', true)!;
     const redirectUri = field(body, 'redirect_uri', false);
     if (!CODE_VERIFIER.test(verifier)) throw new TokenRefusal('invalid_request', 'invalid_request', 'code_verifier must be 43 to 128 unreserved characters.');
+    await knownClient(clientId);
     const opened = await oauth.sealer.open<CodeClaims>('code', code);
     if (!opened.ok) throw openFailure(opened.reason, 'authorization code');
     const claims = opened.claims;
-    if (claims.cid !== clientId) throw new TokenRefusal('client_mismatch', 'invalid_grant', 'The code was issued to another client.');
-    if (redirectUri !== undefined && redirectUri !== claims.ru) {
+    if (!sameText(sha256(clientId), claims.cid)) throw new TokenRefusal('client_mismatch', 'invalid_grant', 'The code was issued to another client.');
+    if (redirectUri !== undefined && !sameText(sha256(redirectUri), claims.ru)) {
       throw new TokenRefusal('client_mismatch', 'invalid_grant', 'redirect_uri differs from the one of the authorization request.');
     }
-    if (!sameText(s256(verifier), claims.cc)) throw new TokenRefusal('pkce_mismatch', 'invalid_grant', 'The code_verifier does not match the code_challenge.');
+    if (!sameText(sha256(verifier), claims.cc)) throw new TokenRefusal('pkce_mismatch', 'invalid_grant', 'The code_verifier does not match the code_challenge.');
     resourceOf(body, claims.res);
     const signInEnds = Math.floor(Date.now() / 1000) + oauth.refreshTokenTtlSeconds;
     // The code is step 0 of the sign-in's chain, named by the code's own id.
@@ -143,10 +158,11 @@ export function tokenRoute(oauth: OAuthSettings, deps: { metrics: Metrics; logge
   const refreshToken = async (res: Response, body: Record<string, unknown>) => {
     const token = field(body, 'refresh_token', true)!;
     const clientId = field(body, 'client_id', true)!;
+    await knownClient(clientId);
     const opened = await oauth.sealer.open<RefreshClaims>('refresh', token);
     if (!opened.ok) throw openFailure(opened.reason, 'refresh token');
     const claims = opened.claims;
-    if (claims.cid !== clientId) throw new TokenRefusal('client_mismatch', 'invalid_grant', 'The refresh token was issued to another client.');
+    if (!sameText(sha256(clientId), claims.cid)) throw new TokenRefusal('client_mismatch', 'invalid_grant', 'The refresh token was issued to another client.');
     resourceOf(body, claims.res);
     if (typeof claims.chain !== 'string' || !Number.isSafeInteger(claims.step) || claims.step < 1) {
       throw new TokenRefusal('invalid_grant', 'invalid_grant', 'The refresh token is not valid.');
@@ -160,9 +176,7 @@ export function tokenRoute(oauth: OAuthSettings, deps: { metrics: Metrics; logge
     const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
     try {
       if (req.headers.authorization !== undefined || body.client_secret !== undefined || body.client_assertion !== undefined) {
-        throw new TokenRefusal('invalid_client', 'invalid_client', 'Only public clients: send client_id in the body and no client credentials.', 401, {
-          'WWW-Authenticate': 'Basic realm="flux-mcp"',
-        });
+        throw new TokenRefusal('invalid_client', 'invalid_client', 'Only public clients: send client_id in the body and no client credentials.', 401, CLIENT_CHALLENGE);
       }
       const grantType = field(body, 'grant_type', true);
       if (grantType === 'authorization_code') await authorizationCode(res, body);

@@ -13,8 +13,13 @@ export interface HostOriginPolicy {
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
+/** `[::1]` → `::1`: a URL's hostname keeps the brackets of an IPv6 literal. */
+export function withoutBrackets(host: string): string {
+  return host.replace(/^\[|\]$/g, '');
+}
+
 export function isLoopbackAddress(host: string): boolean {
-  const name = host.toLowerCase().replace(/^\[|\]$/g, '');
+  const name = withoutBrackets(host.toLowerCase());
   return name === 'localhost' || name === '::1' || /^127(\.\d{1,3}){3}$/.test(name);
 }
 

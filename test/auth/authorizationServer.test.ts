@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { sha256 } from '../../src/auth/digest.js';
 import { Sealer } from '../../src/auth/seal.js';
+import { MAX_REDIRECT_URI_BYTES, MAX_REGISTERED_CLIENT_ID_LENGTH, MAX_SEALED_LENGTH, MAX_STATE_LENGTH } from '../../src/auth/sizes.js';
 import { rawRequest } from '../helpers/rawHttp.js';
 import {
   authorizeParams,
   authorizeUrl,
   CallbackServer,
   mcpCall,
+  newSecret,
   openConsent,
   pkce,
   registerClient,
@@ -24,6 +27,12 @@ import {
 const KEY = 'key-oauth-server-0001';
 const REDIRECT = 'http://127.0.0.1:5555/callback';
 
+/** `prefix` padded with two-byte characters (and one `a` when needed) to exactly `bytes` bytes of UTF-8. */
+function uriOfBytes(prefix: string, bytes: number): string {
+  const missing = bytes - Buffer.byteLength(prefix);
+  return `${prefix}${'é'.repeat(Math.floor(missing / 2))}${missing % 2 === 1 ? 'a' : ''}`;
+}
+
 function query(location: string | null): URLSearchParams {
   assert.ok(location, 'a redirect');
   return new URL(location).searchParams;
@@ -32,6 +41,7 @@ function query(location: string | null): URLSearchParams {
 describe('OAuth authorization server', () => {
   let harness: OAuthHarness;
   let clientId: string;
+  let otherClientId: string;
   let taskId: string;
 
   before(async () => {
@@ -39,6 +49,7 @@ describe('OAuth authorization server', () => {
     harness.sandbox.addKey(KEY);
     taskId = harness.sandbox.addTask(KEY);
     clientId = await registeredClientId(harness.issuer, REDIRECT, 'Negative tests');
+    otherClientId = await registeredClientId(harness.issuer, REDIRECT, 'Another client');
   });
   after(async () => {
     await harness.close();
@@ -134,7 +145,11 @@ describe('OAuth authorization server', () => {
       ['no redirect URIs', { redirect_uris: [] }, 'invalid_redirect_uri'],
       ['a javascript: URI', { redirect_uris: ['javascript:alert(1)'] }, 'invalid_redirect_uri'],
       ['a fragment', { redirect_uris: ['https://app.example/cb#x'] }, 'invalid_redirect_uri'],
-      ['six redirect URIs', { redirect_uris: Array.from({ length: 6 }, (_, i) => `https://app.example/${i}`) }, 'invalid_redirect_uri'],
+      ['21 redirect URIs', { redirect_uris: Array.from({ length: 21 }, (_, i) => `https://app.example/${i}`) }, 'invalid_redirect_uri'],
+      ['a redirect URI over 2,048 bytes (UTF-8)', { redirect_uris: [uriOfBytes('https://app.example/', 2049)] }, 'invalid_redirect_uri'],
+      ['a redirect URI with a control character', { redirect_uris: ['https://app.example/c\u0001b'] }, 'invalid_redirect_uri'],
+      ['a redirect URI with a quote', { redirect_uris: ['https://app.example/"cb"'] }, 'invalid_redirect_uri'],
+      ['a registration too large for a client_id', { redirect_uris: Array.from({ length: 3 }, (_, i) => uriOfBytes(`https://app.example/${i}/`, 2048)) }, 'invalid_client_metadata'],
       ['a body that is not an object', ['https://app.example/cb'], 'invalid_client_metadata'],
     ];
     for (const [what, body, error] of refused) {
@@ -144,6 +159,55 @@ describe('OAuth authorization server', () => {
         assert.equal(answer.body.error, error);
       });
     }
+  });
+
+  describe('size bounds', () => {
+    it('says why a registration too large for a client_id is refused', async () => {
+      const answer = await registerClient(harness.issuer, { redirect_uris: [1, 2, 3].map((i) => uriOfBytes(`https://app.example/${i}/`, 2048)) });
+      assert.equal(answer.status, 400);
+      assert.match(String(answer.body.error_description), /client_id longer than 4096 characters/);
+    });
+
+    it('signs in with the largest registration, state and key it accepts: every sealed value fits and opens', async () => {
+      const redirect = uriOfBytes('http://127.0.0.1:5555/cb/', MAX_REDIRECT_URI_BYTES);
+      const registered = await registerClient(harness.issuer, { client_name: '\u0001'.repeat(200), redirect_uris: [redirect] });
+      assert.equal(registered.status, 201, JSON.stringify(registered.body));
+      const client = String(registered.body.client_id);
+      assert.ok(client.length <= MAX_REGISTERED_CLIENT_ID_LENGTH, `client_id of ${client.length} characters`);
+      const { verifier, challenge } = pkce();
+      const state = '"'.repeat(MAX_STATE_LENGTH);
+      const form = await openConsent(authorizeUrl(harness.issuer, authorizeParams(harness, client, redirect, challenge, { state })));
+      assert.equal(form.page.status, 200);
+      // A metadata-document client's form also carries its host (a DNS name, port and JSON around it).
+      const hostRoom = Math.ceil(((253 + 6 + 10) * 4) / 3);
+      assert.ok(form.consent.length + hostRoom <= MAX_SEALED_LENGTH, `consent form token of ${form.consent.length} characters`);
+      const longestKey = await submitConsent(harness.issuer, form, { api_key: '%'.repeat(1024), decision: 'approve' });
+      assert.equal(longestKey.status, 400, 'the longest key fits in the form body (and is checked, and rejected)');
+      const approved = await submitConsent(harness.issuer, form, { api_key: KEY, decision: 'approve' });
+      assert.equal(approved.status, 303);
+      const back = query(approved.headers.get('location'));
+      assert.equal(back.get('state'), state);
+      const code = back.get('code')!;
+      const tokens = await tokenRequest(harness.issuer, {
+        grant_type: 'authorization_code',
+        code,
+        code_verifier: verifier,
+        client_id: client,
+        redirect_uri: redirect,
+        resource: harness.resource,
+      });
+      assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+      assert.equal((await mcpCall(harness.mcpUrl, String(tokens.body.access_token), toolCall(taskId))).status, 200);
+      const refreshed = await tokenRequest(harness.issuer, { grant_type: 'refresh_token', refresh_token: String(tokens.body.refresh_token), client_id: client });
+      assert.equal(refreshed.status, 200);
+    });
+
+    it('refuses a client_id longer than any this server issues', async () => {
+      const { challenge } = pkce();
+      const response = await fetch(url(challenge, { client_id: `${clientId}${'A'.repeat(MAX_REGISTERED_CLIENT_ID_LENGTH)}` }), { redirect: 'manual' });
+      assert.equal(response.status, 400);
+      assert.equal(response.headers.get('location'), null);
+    });
   });
 
   describe('authorization endpoint', () => {
@@ -180,17 +244,41 @@ describe('OAuth authorization server', () => {
       ['response_type token', () => ({ response_type: 'token' }), 'unsupported_response_type'],
     ];
     for (const [what, overrides, error] of redirectedErrors) {
-      it(`sends ${what} back to the client with ${error}, state and iss`, async () => {
+      it(`never redirects by itself for ${what}: an error page links back to the client with ${error}, state and iss`, async () => {
         const { challenge } = pkce();
         const response = await fetch(url(challenge, overrides(challenge)), { redirect: 'manual' });
-        assert.equal(response.status, 303);
-        const params = query(response.headers.get('location'));
+        assert.equal(response.status, 400);
+        assert.equal(response.headers.get('location'), null, 'anyone can register a client: no open redirector');
+        assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
+        assert.match(response.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+        const html = await response.text();
+        assert.doesNotMatch(html, /name="consent"/);
+        const link = /<a href="([^"]+)" rel="noreferrer">Return to Negative tests \(127\.0\.0\.1:5555\)<\/a>/.exec(html)?.[1];
+        assert.ok(link, 'a plain link back, naming the app and where it goes');
+        const target = new URL(link.replaceAll('&#38;', '&'));
+        assert.equal(`${target.origin}${target.pathname}`, REDIRECT);
+        const params = target.searchParams;
         assert.equal(params.get('error'), error);
+        assert.ok(params.get('error_description'));
+        assert.ok(html.includes(params.get('error_description')!.replace(/"/g, '&#34;').replace(/'/g, '&#39;')), 'the page says what is wrong');
         assert.equal(params.get('state'), 'state-123');
         assert.equal(params.get('iss'), harness.issuer);
         assert.equal(params.get('code'), null);
       });
     }
+
+    it('leaves an unusable state out of the link back', async () => {
+      const { challenge } = pkce();
+      for (const state of ['x'.repeat(1025), 'caf\u00e9']) {
+        const response = await fetch(url(challenge, { state }), { redirect: 'manual' });
+        assert.equal(response.status, 400);
+        assert.equal(response.headers.get('location'), null);
+        const link = /<a href="([^"]+)"/.exec(await response.text())?.[1];
+        const params = new URL(link!.replaceAll('&#38;', '&')).searchParams;
+        assert.equal(params.get('error'), 'invalid_request');
+        assert.equal(params.get('state'), null);
+      }
+    });
 
     it('serves the consent page with its security headers', async () => {
       const { challenge } = pkce();
@@ -321,7 +409,7 @@ describe('OAuth authorization server', () => {
     const refusals: [string, (verifier: string) => Record<string, string | undefined>, string][] = [
       ['a wrong verifier', () => ({ code_verifier: pkce().verifier }), 'invalid_grant'],
       ['no verifier', () => ({ code_verifier: undefined }), 'invalid_request'],
-      ['another client', () => ({ client_id: 'someone-else' }), 'invalid_grant'],
+      ['another registered client', () => ({ client_id: otherClientId }), 'invalid_grant'],
       ['another redirect_uri', () => ({ redirect_uri: 'http://127.0.0.1:5555/other' }), 'invalid_grant'],
       ['another resource', () => ({ resource: 'https://other.example/mcp' }), 'invalid_target'],
       ['a repeated parameter', () => ({}), 'invalid_request'],
@@ -345,7 +433,7 @@ describe('OAuth authorization server', () => {
 
     it('refuses an expired code, a tampered code, and a code sealed under another secret', async () => {
       const { verifier, challenge } = pkce();
-      const claims = { cid: clientId, ru: REDIRECT, cc: challenge, res: harness.resource, key: KEY, jti: randomUUID() };
+      const claims = { cid: sha256(clientId), ru: sha256(REDIRECT), cc: challenge, res: harness.resource, key: KEY, jti: randomUUID() };
       const past = Math.floor(Date.now() / 1000) - 60;
       const expired = await new Sealer(harness.secrets, harness.issuer).seal('code', claims, past);
       const answer = await exchange(expired, verifier);
@@ -356,6 +444,31 @@ describe('OAuth authorization server', () => {
       assert.equal((await exchange(tampered, verifier)).body.error, 'invalid_grant');
       const stranger = await new Sealer([pkce().verifier.slice(0, 43)], harness.issuer).seal('code', claims, past + 3600);
       assert.equal((await exchange(stranger, verifier)).body.error, 'invalid_grant');
+    });
+
+    it('refuses a registered client_id that does not open (changed, or sealed under a retired secret) with 401 invalid_client', async () => {
+      const sealer = new Sealer(harness.secrets, harness.issuer);
+      const now = Math.floor(Date.now() / 1000);
+      const retired = await new Sealer([newSecret()], harness.issuer).seal('client', { ru: [REDIRECT] });
+      const changed = `${clientId.slice(0, -4)}${clientId.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
+      const { verifier, challenge } = pkce();
+      for (const [what, client] of [['a retired secret', retired], ['a changed client_id', changed], ['a made-up client_id', 'someone-else']] as const) {
+        // A code and a refresh token that name this very client_id and open: only the client_id is wrong.
+        const code = await sealer.seal('code', { cid: sha256(client), ru: sha256(REDIRECT), cc: challenge, res: harness.resource, key: KEY, jti: randomUUID() }, now + 60);
+        const refresh = await sealer.seal('refresh', { cid: sha256(client), res: harness.resource, key: KEY, chain: randomUUID(), step: 1 }, now + 600);
+        const answers = [
+          await tokenRequest(harness.issuer, { grant_type: 'authorization_code', code, code_verifier: verifier, client_id: client, redirect_uri: REDIRECT }),
+          await tokenRequest(harness.issuer, { grant_type: 'refresh_token', refresh_token: refresh, client_id: client }),
+        ];
+        for (const answer of answers) {
+          assert.equal(answer.status, 401, what);
+          assert.equal(answer.body.error, 'invalid_client', what);
+          assert.ok(answer.headers.get('www-authenticate'), `${what}: a 401 names a scheme`);
+          assert.equal(answer.headers.get('cache-control'), 'no-store');
+          assert.ok(!String(answer.body.error_description).includes(client), `${what}: the client_id is not echoed`);
+          assert.equal(answer.body.access_token, undefined);
+        }
+      }
     });
 
     it('refuses client credentials (public clients only) and unknown grants', async () => {
@@ -373,7 +486,7 @@ describe('OAuth authorization server', () => {
       const tokens = await signedInTokens(harness, KEY);
       const refresh = (token: string, client = tokens.clientId) =>
         tokenRequest(harness.issuer, { grant_type: 'refresh_token', refresh_token: token, client_id: client, resource: harness.resource });
-      assert.equal((await refresh(tokens.refresh_token, 'another-client')).body.error, 'invalid_grant');
+      assert.equal((await refresh(tokens.refresh_token, clientId)).body.error, 'invalid_grant', 'issued to another client');
       assert.equal((await refresh(tokens.access_token)).body.error, 'invalid_grant');
       const second = await refresh(tokens.refresh_token);
       assert.equal(second.status, 200);
@@ -509,6 +622,34 @@ describe('OAuth authorization server', () => {
       } finally {
         await limited.close();
       }
+    });
+  });
+
+  describe('bodies that cannot be read', () => {
+    it('answers the sign-in form with an HTML page, and the API endpoints with OAuth JSON', async () => {
+      const tooMany = new URLSearchParams(Array.from({ length: 11 }, (_, i): [string, string] => [`p${i}`, 'x'])).toString();
+      const form = await fetch(`${harness.issuer}/oauth/authorize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: harness.issuer, 'sec-fetch-site': 'same-origin' },
+        body: tooMany,
+      });
+      assert.equal(form.status, 400);
+      assert.match(form.headers.get('content-type') ?? '', /^text\/html/);
+      assert.match(form.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+      assert.match(await form.text(), /too many parameters/);
+
+      const register = await fetch(`${harness.issuer}/oauth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"redirect_uris": [' });
+      assert.equal(register.status, 400);
+      assert.match(register.headers.get('content-type') ?? '', /^application\/json/);
+      assert.deepEqual(await register.json(), { error: 'invalid_client_metadata', error_description: 'The request body could not be parsed.' });
+
+      const token = await fetch(`${harness.issuer}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(Array.from({ length: 21 }, (_, i): [string, string] => [`p${i}`, 'x'])).toString(),
+      });
+      assert.equal(token.status, 400);
+      assert.equal(((await token.json()) as { error: string }).error, 'invalid_request');
     });
   });
 

@@ -66,6 +66,10 @@ describe('Client ID Metadata Documents', () => {
       '/moved.json': { status: 302, headers: { location: '/good.json' }, body: () => '' },
       '/html.json': { headers: { 'content-type': 'text/html' }, body: () => '<html></html>' },
       '/huge.json': { body: (origin, path) => doc(origin, path, { padding: 'x'.repeat(6000) }) },
+      // Documents that name themselves by a non-canonical spelling of their own URL.
+      '/dots.json': { body: (origin) => doc(origin, '/x/%2e%2e/dots.json') },
+      '/upper.json': { body: (origin) => doc(origin.replace('127.0.0.1', 'LOCALHOST'), '/upper.json') },
+      '/long-redirect.json': { body: (origin, path) => doc(origin, path, { redirect_uris: [`https://app.example/${'a'.repeat(2048)}`, REDIRECT] }) },
       '/flaky.json': {
         body: (origin, path) => (flaky++ === 0 ? '{"broken": ' : doc(origin, path)),
       },
@@ -135,6 +139,44 @@ describe('Client ID Metadata Documents', () => {
       for (const url of [`http://127.0.0.1:1/client.json`, `${fixture.origin}/`, `${fixture.origin}/a/../good.json#x`]) {
         await assert.rejects(documents.get(url), (error) => error instanceof ClientMetadataError && error.reason === 'invalid_url', url);
       }
+    } finally {
+      await documents.close();
+    }
+  });
+
+  it('refuses a client_id URL that is not in canonical form, before any request: two spellings must not name one document', async () => {
+    const documents = testDocuments();
+    const port = new URL(fixture.origin).port;
+    const before = { dots: fixture.hits.get('/dots.json') ?? 0, upper: fixture.hits.get('/upper.json') ?? 0 };
+    try {
+      for (const url of [`${fixture.origin}/x/%2e%2e/dots.json`, `https://LOCALHOST:${port}/upper.json`, `${fixture.origin}/x/../dots.json`]) {
+        await assert.rejects(
+          documents.get(url),
+          (error) => error instanceof ClientMetadataError && error.reason === 'invalid_url' && /canonical/.test(error.message),
+          url,
+        );
+      }
+      assert.deepEqual({ dots: fixture.hits.get('/dots.json') ?? 0, upper: fixture.hits.get('/upper.json') ?? 0 }, before, 'no document was fetched');
+    } finally {
+      await documents.close();
+    }
+    const production = new ClientMetadataDocuments({ timeoutMs: 1_000 });
+    try {
+      for (const url of ['https://example.com/a/%2e%2e/b', 'https://EXAMPLE.com/x', 'https://example.com:443/x', 'HTTPS://example.com/x']) {
+        await assert.rejects(production.get(url), (error) => error instanceof ClientMetadataError && error.reason === 'invalid_url', url);
+      }
+    } finally {
+      await production.close();
+    }
+  });
+
+  it('bounds sizes as registration does: the client_id URL, each redirect URI', async () => {
+    const documents = testDocuments();
+    try {
+      const found = await documents.get(`${fixture.origin}/long-redirect.json`);
+      assert.deepEqual(found.redirectUris, [REDIRECT], 'a redirect URI over 2,048 bytes is not used');
+      const long = `${fixture.origin}/${'a'.repeat(2048)}.json`;
+      await assert.rejects(documents.get(long), (error) => error instanceof ClientMetadataError && error.reason === 'invalid_url' && /at most 2048/.test(error.message));
     } finally {
       await documents.close();
     }
