@@ -18,6 +18,7 @@ import { runLoad, type LoadResult, type LoadStep } from './lib/load.js';
 import { startProcess, type BenchProcess } from './lib/processes.js';
 
 const SMOKE = process.argv.includes('--smoke');
+/** Runs only these parts, comma-separated: throughput, memory, waits. */
 const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
 /**
  * Another built checkout (e.g. the commit before a change) whose service runs as a third target
@@ -324,6 +325,7 @@ async function waits(service: BenchProcess<{ url: string }>, sandbox: SandboxInf
   }
   const created = performance.now();
   const before = service.rss();
+  let firstWrong: string | undefined;
   const calls = tasks.map(async ({ key, id }) => {
     const answer = await request(mcpUrl, {
       method: 'POST',
@@ -333,9 +335,11 @@ async function waits(service: BenchProcess<{ url: string }>, sandbox: SandboxInf
       headersTimeout: 120_000,
       bodyTimeout: 120_000,
     });
-    const body = parse(await answer.body.text());
-    const task = body?.result?.structuredContent?.result;
-    return answer.statusCode === 200 && task?.task_id === id && task.status === 'succeeded';
+    const text = await answer.body.text();
+    const task = parse(text)?.result?.structuredContent?.result;
+    const succeeded = answer.statusCode === 200 && task?.task_id === id && task.status === 'succeeded';
+    if (!succeeded) firstWrong ??= `HTTP ${answer.statusCode}: ${text.slice(0, 300)}`;
+    return succeeded;
   });
   let peak = before;
   let held = 0;
@@ -349,7 +353,7 @@ async function waits(service: BenchProcess<{ url: string }>, sandbox: SandboxInf
   const answeredAfter = (performance.now() - created) / 1000;
   const correct = outcomes.filter(Boolean).length;
   await agent.close();
-  failIf(correct !== WAITS, `waits: only ${correct} of ${WAITS} answered succeeded`);
+  failIf(correct !== WAITS, `waits: only ${correct} of ${WAITS} answered succeeded; first other answer: ${firstWrong}`);
   failIf(!SMOKE && peak - before > 512 * MIB, 'waits: RSS grew by more than 512 MiB');
   const perCall = (peak - before) / WAITS;
   const line = `${WAITS} waiting calls (wait_seconds 45, ${WAIT_KEYS} keys, 10 each) on tasks that settle ${GENERATION_MS / 1000} s after they were created: up to ${held} held at once; service RSS ${round(before / MIB, 1)} MiB before, peak ${round(peak / MIB, 1)} MiB while held (goal: under 512 MiB), about ${round(perCall / 1024, 1)} KiB per waiting call; ${correct} of ${WAITS} answered succeeded, the last ${round(answeredAfter, 1)} s after the last task was created`;
@@ -398,7 +402,7 @@ async function main(): Promise<void> {
     );
   const sections: Record<string, string[]> = {};
   try {
-    if (!ONLY || ONLY === 'throughput') {
+    if (!ONLY || ONLY.split(',').includes('throughput')) {
       const upstream = await startProcess(['--import', 'tsx', 'bench/processes/leanUpstream.ts'], {}, isUrl);
       const baseline = await startProcess(['--import', 'tsx', 'bench/processes/leanProxy.ts'], { UPSTREAM_URL: upstream.info.url }, isUrl);
       const service = await startService(upstream.info.url);
@@ -414,7 +418,7 @@ async function main(): Promise<void> {
       ['memory', 'Memory over many calls', memory],
       ['waits', 'Held waits', waits],
     ] as const) {
-      if (ONLY && ONLY !== id) continue;
+      if (ONLY && !ONLY.split(',').includes(id)) continue;
       const service = await startService(sandbox.info.url);
       try {
         sections[title] = await run(service, sandbox.info);

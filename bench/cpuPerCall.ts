@@ -1,0 +1,100 @@
+/**
+ * CPU time per `tools/call flux_get_task` of several built checkouts, in the same run: each
+ * checkout's service (from its own `dist/`) answers a fixed number of calls in turn, round after
+ * round, against one lean upstream stub, and the CPU time its process used is divided by the calls.
+ * For an A/B of a change between two commits, neither of which need be this checkout:
+ *
+ *   node --import tsx bench/cpuPerCall.ts /path/to/before /path/to/after
+ *   ERA=modern ROUNDS=14 CALLS=4000 node --import tsx bench/cpuPerCall.ts …
+ *
+ * Every answer is checked. The machine's noise moves single rounds by ±25 %, hence many short
+ * rounds and the median and lower quartile.
+ */
+import { runLoad } from './lib/load.js';
+import { startProcess } from './lib/processes.js';
+
+const checkouts = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+const ERA = process.env.ERA === 'modern' ? 'modern' : 'legacy';
+const ROUNDS = Number(process.env.ROUNDS ?? 14);
+const CALLS = Number(process.env.CALLS ?? 5_000);
+const TASK_ID = '7d1c5b7e-8f0a-4a8e-9a36-2b7c55a1f001';
+
+const isUrl = (value: unknown): value is { url: string } => typeof value === 'object' && value !== null && 'url' in value;
+const isListening = (value: unknown): value is { url: string } =>
+  typeof value === 'object' && value !== null && (value as { msg?: unknown }).msg === 'flux-mcp listening';
+
+function callRequest(): { body: string; headers: Record<string, string> } {
+  const headers: Record<string, string> = {
+    authorization: 'Bearer bench-key-0000',
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    'mcp-protocol-version': ERA === 'modern' ? '2026-07-28' : '2025-06-18',
+  };
+  const params: Record<string, unknown> = { name: 'flux_get_task', arguments: { task_id: TASK_ID } };
+  if (ERA === 'modern') {
+    headers['mcp-method'] = 'tools/call';
+    headers['mcp-name'] = 'flux_get_task';
+    params._meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+  }
+  return { body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params }), headers };
+}
+
+const quantile = (values: readonly number[], q: number) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) * q)]!;
+
+async function main(): Promise<void> {
+  if (checkouts.length === 0) throw new Error('usage: node --import tsx bench/cpuPerCall.ts <checkout> [<checkout> …]');
+  const upstream = await startProcess(['--import', 'tsx', 'bench/processes/leanUpstream.ts'], {}, isUrl);
+  const services = [];
+  for (const checkout of checkouts) {
+    services.push(
+      await startProcess(
+        ['dist/index.js'],
+        {
+          PORT: '0',
+          HOST: '127.0.0.1',
+          LOG_LEVEL: 'info',
+          ACEDATACLOUD_API_BASE_URL: upstream.info.url,
+          RATE_LIMIT_PER_MINUTE: '1000000',
+          RATE_LIMIT_IP_PER_MINUTE: '1000000',
+          NODE_ENV: 'production',
+        },
+        isListening,
+        [],
+        checkout,
+      ),
+    );
+  }
+  const { body, headers } = callRequest();
+  const step = {
+    body,
+    headers,
+    check: (status: number, answer: string) => (status === 200 && answer.includes('"succeeded"') && !answer.includes('"isError":true') ? undefined : `HTTP ${status}`),
+  };
+  const perCall: number[][] = checkouts.map(() => []);
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [i, service] of services.entries()) {
+        const before = service.cpuMs();
+        const result = await runLoad({ url: service.info.url, steps: [step], connections: 20, amount: CALLS });
+        if (result.errors > 0) throw new Error(`${checkouts[i]}: ${result.errors} failed calls (${result.firstWrong ?? 'transport errors'})`);
+        perCall[i]!.push(((service.cpuMs() - before) * 1000) / result.total);
+      }
+    }
+  } finally {
+    for (const service of services) await service.stop();
+    await upstream.stop();
+  }
+  console.log(`tools/call flux_get_task, ${ERA} era: CPU µs per call over ${ROUNDS} rounds of ${CALLS} calls`);
+  console.log('| checkout | median | lower quartile | ratio of medians to the first |');
+  console.log('|---|---|---|---|');
+  const first = quantile(perCall[0]!, 0.5);
+  for (const [i, checkout] of checkouts.entries()) {
+    const median = quantile(perCall[i]!, 0.5);
+    console.log(`| ${checkout} | ${median.toFixed(0)} | ${quantile(perCall[i]!, 0.25).toFixed(0)} | ${(median / first).toFixed(2)} |`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});
