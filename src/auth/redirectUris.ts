@@ -5,7 +5,6 @@ import { MAX_REDIRECT_URI_BYTES } from './sizes.js';
 /** Characters no URI has (RFC 3986), all of which JSON would also escape: controls, space, DEL, `"`, `\`, lone surrogates. */
 const NOT_IN_A_URI = /[\u0000-\u0020\u007f"\\]|\p{Cs}/u;
 
-
 function parse(text: string): URL | undefined {
   try {
     return new URL(text);
