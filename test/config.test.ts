@@ -7,6 +7,11 @@ import { ConfigError, loadConfig } from '../src/config.js';
 const SECRET = randomBytes(32).toString('base64url');
 const OTHER_SECRET = randomBytes(32).toString('base64url');
 
+/** Starts the service with `env` on top of this process's environment, as a user would, and waits for it to stop. */
+function startWith(env: Record<string, string>) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'src/index.ts'], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 20_000 });
+}
+
 describe('configuration from the environment', () => {
   it('has the documented defaults', () => {
     assert.deepEqual(loadConfig({}), {
@@ -153,11 +158,7 @@ describe('configuration from the environment', () => {
 
     it('makes the service exit non-zero with one line, without the secret', () => {
       const weak = Buffer.alloc(32, 7).toString('base64url');
-      const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
-        env: { ...process.env, PUBLIC_URL: 'https://flux-mcp.example.com', OAUTH_SECRETS: weak },
-        encoding: 'utf8',
-        timeout: 20_000,
-      });
+      const run = startWith({ PUBLIC_URL: 'https://flux-mcp.example.com', OAUTH_SECRETS: weak });
       assert.equal(run.status, 1);
       assert.equal(run.stdout, '');
       const lines = run.stderr.trim().split('\n');
@@ -168,11 +169,7 @@ describe('configuration from the environment', () => {
   });
 
   it('makes the service exit non-zero with one line naming the variable', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
-      env: { ...process.env, PORT: 'not-a-port' },
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
+    const run = startWith({ PORT: 'not-a-port' });
     assert.equal(run.status, 1);
     assert.equal(run.stdout, '');
     const lines = run.stderr.trim().split('\n');
