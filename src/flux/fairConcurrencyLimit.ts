@@ -1,3 +1,5 @@
+import { OwnerCounts } from '../ownerCounts.js';
+
 /** Why a caller got no slot. */
 export type Refusal = 'full' | 'owner_full' | 'timeout';
 
@@ -18,10 +20,9 @@ export class FairConcurrencyLimit {
   readonly #maxQueue: number;
   readonly #maxPerOwner: number;
   readonly #maxQueuedPerOwner: number;
-  readonly #activeByOwner = new Map<string, number>();
+  readonly #active = new OwnerCounts();
   /** Waiters by owner, in arrival order; the map's order is the round-robin order. */
   readonly #queues = new Map<string, Waiter[]>();
-  #active = 0;
   #queued = 0;
 
   constructor(max: number, maxQueue: number, share: number) {
@@ -32,7 +33,7 @@ export class FairConcurrencyLimit {
   }
 
   get active(): number {
-    return this.#active;
+    return this.#active.total;
   }
 
   get waiting(): number {
@@ -50,8 +51,7 @@ export class FairConcurrencyLimit {
    * came within `timeoutMs`. Rejects with the signal's reason if it aborts while waiting.
    */
   acquire(owner: string, signal: AbortSignal | undefined, timeoutMs: number): Promise<(() => void) | Refusal> {
-    const held = this.#activeByOwner.get(owner) ?? 0;
-    if (this.#active < this.#max && held < this.#maxPerOwner && !this.#queues.has(owner)) {
+    if (this.#active.total < this.#max && this.#active.held(owner) < this.#maxPerOwner && !this.#queues.has(owner)) {
       return Promise.resolve(this.#take(owner));
     }
     const queue = this.#queues.get(owner);
@@ -87,18 +87,7 @@ export class FairConcurrencyLimit {
   }
 
   #take(owner: string): () => void {
-    this.#active++;
-    this.#activeByOwner.set(owner, (this.#activeByOwner.get(owner) ?? 0) + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.#active--;
-      const left = (this.#activeByOwner.get(owner) ?? 1) - 1;
-      if (left === 0) this.#activeByOwner.delete(owner);
-      else this.#activeByOwner.set(owner, left);
-      this.#grantNext();
-    };
+    return this.#active.take(owner, () => this.#grantNext());
   }
 
   #dequeue(waiter: Waiter): void {
@@ -112,9 +101,9 @@ export class FairConcurrencyLimit {
 
   /** Gives a free slot to the first owner in turn that has a waiter and room under its share. */
   #grantNext(): void {
-    if (this.#active >= this.#max) return;
+    if (this.#active.total >= this.#max) return;
     for (const [owner, line] of this.#queues) {
-      if ((this.#activeByOwner.get(owner) ?? 0) >= this.#maxPerOwner) continue;
+      if (this.#active.held(owner) >= this.#maxPerOwner) continue;
       // The owner served goes to the back of the turn; granting takes the waiter off its line.
       this.#queues.delete(owner);
       this.#queues.set(owner, line);

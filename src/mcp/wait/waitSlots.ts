@@ -1,13 +1,14 @@
+import { OwnerCounts } from '../../ownerCounts.js';
+
 /**
  * Counts the waiting tool calls (wait_seconds > 0) held open at once, per key and in all, so a
  * single tenant cannot hold every slot and the process cannot be made to hold too many.
  * Owners are key fingerprints, never keys.
  */
 export class WaitSlots {
-  readonly #perOwner = new Map<string, number>();
+  readonly #slots = new OwnerCounts();
   readonly #maxPerOwner: number;
   readonly #maxTotal: number;
-  #total = 0;
 
   constructor(maxPerOwner: number, maxTotal: number) {
     this.#maxPerOwner = maxPerOwner;
@@ -15,7 +16,7 @@ export class WaitSlots {
   }
 
   get active(): number {
-    return this.#total;
+    return this.#slots.total;
   }
 
   get maxPerOwner(): number {
@@ -24,19 +25,8 @@ export class WaitSlots {
 
   /** A release function, or why no slot is free. */
   acquire(owner: string): (() => void) | 'owner_full' | 'all_full' {
-    const held = this.#perOwner.get(owner) ?? 0;
-    if (held >= this.#maxPerOwner) return 'owner_full';
-    if (this.#total >= this.#maxTotal) return 'all_full';
-    this.#perOwner.set(owner, held + 1);
-    this.#total++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.#total--;
-      const left = (this.#perOwner.get(owner) ?? 1) - 1;
-      if (left === 0) this.#perOwner.delete(owner);
-      else this.#perOwner.set(owner, left);
-    };
+    if (this.#slots.held(owner) >= this.#maxPerOwner) return 'owner_full';
+    if (this.#slots.total >= this.#maxTotal) return 'all_full';
+    return this.#slots.take(owner);
   }
 }
