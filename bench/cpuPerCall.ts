@@ -2,14 +2,18 @@
  * CPU time per `tools/call flux_get_task` of several built checkouts, in the same run: each
  * checkout's service (from its own `dist/`) answers a fixed number of calls in turn, round after
  * round, against one lean upstream stub, and the CPU time its process used is divided by the calls.
- * For an A/B of a change between two commits, neither of which need be this checkout:
+ * For an A/B of a change between two commits, neither of which need be this checkout (each built
+ * with `npm run build`, its node_modules installed or linked):
  *
  *   node --import tsx bench/cpuPerCall.ts /path/to/before /path/to/after
  *   ERA=modern ROUNDS=14 CALLS=4000 node --import tsx bench/cpuPerCall.ts …
  *
- * Every answer is checked. The machine's noise moves single rounds by ±25 %, hence many short
- * rounds and the median and lower quartile.
+ * Every answer is checked. A first round warms the services up and does not count. The machine's
+ * noise moves single rounds by up to ±25 % when nothing is pinned, hence many short rounds and the
+ * median and lower quartile; with the services alone on a core of their own, about ±8 %.
  */
+import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { runLoad } from './lib/load.js';
 import { startProcess } from './lib/processes.js';
 
@@ -17,6 +21,9 @@ const checkouts = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const ERA = process.env.ERA === 'modern' ? 'modern' : 'legacy';
 const ROUNDS = Number(process.env.ROUNDS ?? 14);
 const CALLS = Number(process.env.CALLS ?? 5_000);
+// On a machine of two cores or more: the services on the second core, this process and the upstream
+// stub on the first, so they never take turns on one core (PIN=0 turns it off). Rounds then vary far less.
+const PIN = process.env.PIN !== '0' && availableParallelism() >= 2;
 const TASK_ID = '7d1c5b7e-8f0a-4a8e-9a36-2b7c55a1f001';
 
 const isUrl = (value: unknown): value is { url: string } => typeof value === 'object' && value !== null && 'url' in value;
@@ -64,6 +71,11 @@ async function main(): Promise<void> {
       ),
     );
   }
+  if (PIN) {
+    execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+    execFileSync('taskset', ['-a', '-p', '-c', '0', String(upstream.child.pid)], { stdio: 'ignore' });
+    for (const service of services) execFileSync('taskset', ['-a', '-p', '-c', '1', String(service.child.pid)], { stdio: 'ignore' });
+  }
   const { body, headers } = callRequest();
   const step = {
     body,
@@ -72,6 +84,8 @@ async function main(): Promise<void> {
   };
   const perCall: number[][] = checkouts.map(() => []);
   try {
+    // A first round that does not count: the services' code is still being optimised.
+    for (const service of services) await runLoad({ url: service.info.url, steps: [step], connections: 20, amount: CALLS });
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, service] of services.entries()) {
         const before = service.cpuMs();
@@ -91,6 +105,10 @@ async function main(): Promise<void> {
   for (const [i, checkout] of checkouts.entries()) {
     const median = quantile(perCall[i]!, 0.5);
     console.log(`| ${checkout} | ${median.toFixed(0)} | ${quantile(perCall[i]!, 0.25).toFixed(0)} | ${(median / first).toFixed(2)} |`);
+  }
+  console.log('Rounds, µs per call:');
+  for (const [i, checkout] of checkouts.entries()) {
+    console.log(`${checkout}: ${perCall[i]!.map((value) => value.toFixed(0)).join(' ')}`);
   }
 }
 
