@@ -364,10 +364,11 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }, 
   const chunks: Buffer[] = [];
   let size = 0;
   let late = false;
+  // Whole milliseconds: Node keeps one timer list per duration, and calls then share a few.
   const cut = setTimeout(() => {
     late = true;
     body.destroy();
-  }, Math.max(0, endsAt - performance.now()));
+  }, Math.max(0, Math.ceil(endsAt - performance.now())));
   try {
     for await (const chunk of body) {
       size += chunk.length;

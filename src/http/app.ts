@@ -76,7 +76,7 @@ export function createApp(deps: AppDeps, options: AppOptions): { app: Express; m
     onToolCall: (report, caller) => {
       deps.metrics.toolCalled(report.tool, report.outcome, caller.era ?? 'legacy', report.durationMs);
       const headerKey = caller.credentials.kind === 'key' && caller.credentials.via === 'header';
-      if (headerKey && report.error instanceof UserFacingError && report.error.rejectsCredentials) limits.noteRejectedKey(caller.clientIp);
+      if (headerKey && report.error instanceof UserFacingError && report.error.rejectsCredentials) limits.noteRejectedKey(caller.clientAddress);
     },
   });
   const { oauth } = options;

@@ -23,8 +23,11 @@ export interface HttpCaller {
    * resolveAccessToken when the caller's id turns out to contain the key sealed in its token.
    */
   requestId: string;
-  /** The client's address (behind TRUST_PROXY proxies, from X-Forwarded-For): what per-address limits count. */
-  readonly clientIp: string;
+  /**
+   * The client's address as per-address limits count it: its IP (behind TRUST_PROXY proxies, from
+   * X-Forwarded-For), an IPv6 address by its /56 network.
+   */
+  readonly clientAddress: string;
   /** Set by readCredentials, before anything else looks at the caller; resolved by resolveAccessToken. */
   credentials: Credentials;
   /** Set once the body has been classified: the protocol era, the JSON-RPC method and tool. */

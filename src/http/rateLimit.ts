@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { ipKeyGenerator, rateLimit, type Options, type Store } from 'express-rate-limit';
+import { rateLimit, type Options, type Store } from 'express-rate-limit';
 import { sendJsonRpcError } from './jsonRpcError.js';
 
 export type Limiter = 'key' | 'ip' | 'anonymous' | 'rejected_keys';
@@ -25,7 +25,9 @@ const COMMON_OPTIONS: Partial<Options> = {
   windowMs: WINDOW_MS,
   standardHeaders: 'draft-7',
   legacyHeaders: false,
-  validate: { xForwardedForHeader: false },
+  // Each limiter has a store of its own, so no key can count twice: the per-request bookkeeping of
+  // that check (a WeakMap entry per request and limiter) is left out.
+  validate: { xForwardedForHeader: false, singleCount: false },
 };
 
 export interface RateLimits {
@@ -34,11 +36,12 @@ export interface RateLimits {
   /** The per-key limit, once the body is known: every tools/call of a batch counts. */
   readonly byKey: RequestHandler[];
   /** Counts one key the upstream rejected against the address that sent it (header keys only). */
-  noteRejectedKey(clientIp: string): void;
+  noteRejectedKey(clientAddress: string): void;
 }
 
-function clientAddress(req: Request): string {
-  return ipKeyGenerator(req.ip ?? 'unknown');
+/** The client's address as the limits count it, worked out once per request by requestContext. */
+function clientAddress(_req: Request, res: Response): string {
+  return res.locals.caller.clientAddress;
 }
 
 function hasKey(res: Response): boolean {
@@ -112,16 +115,18 @@ export function rateLimits(options: RateLimitOptions): RateLimits {
     refuse(res, limiter, retryAfterSeconds(resetTime, WINDOW_MS), `Rate limit reached: at most ${limit} requests per minute ${what}`, options.onLimited);
   };
 
+  const perAddressLimited = limited('ip', options.perIpPerMinute, 'from one address');
+  const anonymousLimited = limited('anonymous', options.anonymousPerMinute, 'per client address without a key');
   const keyStore = options.store('key');
   const rejectedStore = options.store('rejected');
   rejectedStore.init?.({ windowMs: REJECTED_KEYS_WINDOW_MS } as Options);
 
-  const rejectedKeysGate: RequestHandler = (req, res, next) => {
+  const rejectedKeysGate: RequestHandler = (_req, res, next) => {
     if (!hasHeaderKey(res)) {
       next();
       return;
     }
-    Promise.resolve(rejectedStore.get?.(clientAddress(req)))
+    Promise.resolve(rejectedStore.get?.(res.locals.caller.clientAddress))
       .then((info) => {
         if (info && info.totalHits >= options.rejectedKeys) {
           refuse(
@@ -168,21 +173,17 @@ export function rateLimits(options: RateLimitOptions): RateLimits {
 
   return {
     byAddress: [
+      // One limiter for both per-address ceilings (one pass and one counter per request): requests
+      // with a key in the header count against one, those without a key against the other.
       rateLimit({
         ...COMMON_OPTIONS,
-        limit: options.perIpPerMinute,
-        skip: (_req, res) => !hasHeaderKey(res),
-        keyGenerator: clientAddress,
-        handler: limited('ip', options.perIpPerMinute, 'from one address'),
-        store: options.store('ip'),
-      }),
-      rateLimit({
-        ...COMMON_OPTIONS,
-        limit: options.anonymousPerMinute,
-        skip: (_req, res) => hasKey(res),
-        keyGenerator: clientAddress,
-        handler: limited('anonymous', options.anonymousPerMinute, 'per client address without a key'),
-        store: options.store('anonymous'),
+        // RateLimit headers come from the per-key limit only; a refusal here still says Retry-After.
+        standardHeaders: false,
+        limit: (_req, res) => (hasHeaderKey(res) ? options.perIpPerMinute : options.anonymousPerMinute),
+        skip: (_req, res) => hasKey(res) && !hasHeaderKey(res),
+        keyGenerator: (_req, res) => `${hasHeaderKey(res) ? 'key' : 'none'}:${res.locals.caller.clientAddress}`,
+        handler: (req, res) => (hasHeaderKey(res) ? perAddressLimited(req, res) : anonymousLimited(req, res)),
+        store: options.store('address'),
       }),
       rejectedKeysGate,
     ],
@@ -200,8 +201,8 @@ export function rateLimits(options: RateLimitOptions): RateLimits {
       }),
       batchSurcharge,
     ],
-    noteRejectedKey(clientIp) {
-      Promise.resolve(rejectedStore.increment(ipKeyGenerator(clientIp))).catch(() => undefined);
+    noteRejectedKey(address) {
+      Promise.resolve(rejectedStore.increment(address)).catch(() => undefined);
     },
   };
 }

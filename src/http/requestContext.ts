@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import { ipKeyGenerator } from 'express-rate-limit';
 import { readCredentials } from './bearerAuth.js';
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -17,7 +18,7 @@ export function requestContext(acceptsTokens = false): RequestHandler {
     const sane = typeof offered === 'string' && SANE_REQUEST_ID.test(offered);
     const carriesKey = sane && credentials.kind === 'key' && offered.includes(credentials.apiKey);
     const requestId = sane && !carriesKey ? offered : randomUUID();
-    res.locals.caller = { requestId, clientIp: req.ip ?? 'unknown', credentials };
+    res.locals.caller = { requestId, clientAddress: ipKeyGenerator(req.ip ?? 'unknown'), credentials };
     res.setHeader('X-Request-Id', requestId);
     next();
   };
