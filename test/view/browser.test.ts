@@ -168,7 +168,7 @@ describe('the MCP Apps view in headless Chromium', () => {
   });
 
   it('turns a pending task succeeded on its own, by asking the host to call the tool again with wait_seconds (2026-07-28 era)', async () => {
-    const id = harness.sandbox.addTask(KEY, { settleAfterMs: 2_500, prompt: FOX });
+    const id = harness.sandbox.addTask(KEY, { settleAfterMs: 6_000, prompt: FOX });
     const opened = await open('flux_get_task', { task_id: id }, 'modern');
     const { view, page } = opened;
     assert.equal(await view.$eval('.badge', (badge) => badge.getAttribute('data-status')), 'pending');
