@@ -15,7 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { runLoad } from './lib/load.js';
-import { startProcess } from './lib/processes.js';
+import { isUrl, startBenchService, startProcess } from './lib/processes.js';
 
 const checkouts = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const ERA = process.env.ERA === 'modern' ? 'modern' : 'legacy';
@@ -26,9 +26,6 @@ const CALLS = Number(process.env.CALLS ?? 5_000);
 const PIN = process.env.PIN !== '0' && availableParallelism() >= 2;
 const TASK_ID = '7d1c5b7e-8f0a-4a8e-9a36-2b7c55a1f001';
 
-const isUrl = (value: unknown): value is { url: string } => typeof value === 'object' && value !== null && 'url' in value;
-const isListening = (value: unknown): value is { url: string } =>
-  typeof value === 'object' && value !== null && (value as { msg?: unknown }).msg === 'flux-mcp listening';
 
 function callRequest(): { body: string; headers: Record<string, string> } {
   const headers: Record<string, string> = {
@@ -52,25 +49,7 @@ async function main(): Promise<void> {
   if (checkouts.length === 0) throw new Error('usage: node --import tsx bench/cpuPerCall.ts <checkout> [<checkout> …]');
   const upstream = await startProcess(['--import', 'tsx', 'bench/processes/leanUpstream.ts'], {}, isUrl);
   const services = [];
-  for (const checkout of checkouts) {
-    services.push(
-      await startProcess(
-        ['dist/index.js'],
-        {
-          PORT: '0',
-          HOST: '127.0.0.1',
-          LOG_LEVEL: 'info',
-          ACEDATACLOUD_API_BASE_URL: upstream.info.url,
-          RATE_LIMIT_PER_MINUTE: '1000000',
-          RATE_LIMIT_IP_PER_MINUTE: '1000000',
-          NODE_ENV: 'production',
-        },
-        isListening,
-        [],
-        checkout,
-      ),
-    );
-  }
+  for (const checkout of checkouts) services.push(await startBenchService(upstream.info.url, { cwd: checkout }));
   if (PIN) {
     execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
     execFileSync('taskset', ['-a', '-p', '-c', '0', String(upstream.child.pid)], { stdio: 'ignore' });

@@ -15,7 +15,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Agent, request } from 'undici';
 import { runLoad, type LoadResult, type LoadStep } from './lib/load.js';
-import { startProcess, type BenchProcess } from './lib/processes.js';
+import { isUrl, startBenchService, startProcess, type BenchProcess } from './lib/processes.js';
 
 const SMOKE = process.argv.includes('--smoke');
 /** Runs only these parts, comma-separated: throughput, memory, waits. */
@@ -48,10 +48,6 @@ interface SandboxInfo {
   ids: string[];
 }
 const isSandbox = (value: unknown): value is SandboxInfo => typeof value === 'object' && value !== null && 'ids' in value;
-/** The service's "listening" log line; its `url` is the MCP endpoint. */
-const isListening = (value: unknown): value is { url: string } =>
-  typeof value === 'object' && value !== null && (value as { msg?: unknown }).msg === 'flux-mcp listening';
-const isUrl = (value: unknown): value is { url: string } => typeof value === 'object' && value !== null && 'url' in value;
 
 type Json = Record<string, any>;
 function parse(body: string): Json | undefined {
@@ -385,21 +381,7 @@ async function main(): Promise<void> {
   const sandbox = await startProcess(['--import', 'tsx', 'bench/processes/sandbox.ts'], { BENCH_KEYS: String(WAIT_KEYS), BENCH_TASKS: '50', GENERATION_MS: String(GENERATION_MS) }, isSandbox);
   // Each part gets a fresh service process, so one part's heap does not colour the next one's RSS.
   const startService = (upstream: string, cwd?: string) =>
-    startProcess(
-      ['dist/index.js'],
-      {
-        PORT: '0',
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'info',
-        ACEDATACLOUD_API_BASE_URL: upstream,
-        RATE_LIMIT_PER_MINUTE: '1000000',
-        RATE_LIMIT_IP_PER_MINUTE: '1000000',
-        NODE_ENV: 'production',
-      },
-      isListening,
-      process.env.SERVICE_NODE_OPTIONS ? process.env.SERVICE_NODE_OPTIONS.split(' ') : [],
-      cwd,
-    );
+    startBenchService(upstream, { cwd, nodeOptions: process.env.SERVICE_NODE_OPTIONS ? process.env.SERVICE_NODE_OPTIONS.split(' ') : [] });
   const sections: Record<string, string[]> = {};
   try {
     if (!ONLY || ONLY.split(',').includes('throughput')) {

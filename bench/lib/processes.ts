@@ -81,3 +81,32 @@ export async function startProcess<Info>(
     },
   };
 }
+
+/** A process whose first JSON line names its URL (the upstream stub, the lean proxy). */
+export const isUrl = (value: unknown): value is { url: string } => typeof value === 'object' && value !== null && 'url' in value;
+
+/** The service's "listening" log line; its `url` is the MCP endpoint. */
+export const isListening = (value: unknown): value is { url: string } =>
+  typeof value === 'object' && value !== null && (value as { msg?: unknown }).msg === 'flux-mcp listening';
+
+/**
+ * Starts a built service (`dist/index.js` of `cwd`, this checkout by default) against `upstream`,
+ * as in production but with the rate limits raised so they run without refusing.
+ */
+export function startBenchService(upstream: string, options: { cwd?: string; nodeOptions?: string[] } = {}): Promise<BenchProcess<{ url: string }>> {
+  return startProcess(
+    ['dist/index.js'],
+    {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      ACEDATACLOUD_API_BASE_URL: upstream,
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      RATE_LIMIT_IP_PER_MINUTE: '1000000',
+      NODE_ENV: 'production',
+    },
+    isListening,
+    options.nodeOptions,
+    options.cwd,
+  );
+}
