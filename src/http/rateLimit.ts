@@ -121,12 +121,12 @@ export function rateLimits(options: RateLimitOptions): RateLimits {
   const rejectedStore = options.store('rejected');
   rejectedStore.init?.({ windowMs: REJECTED_KEYS_WINDOW_MS } as Options);
 
-  const rejectedKeysGate: RequestHandler = (_req, res, next) => {
+  const rejectedKeysGate: RequestHandler = (req, res, next) => {
     if (!hasHeaderKey(res)) {
       next();
       return;
     }
-    Promise.resolve(rejectedStore.get?.(res.locals.caller.clientAddress))
+    Promise.resolve(rejectedStore.get?.(clientAddress(req, res)))
       .then((info) => {
         if (info && info.totalHits >= options.rejectedKeys) {
           refuse(
@@ -177,11 +177,9 @@ export function rateLimits(options: RateLimitOptions): RateLimits {
       // with a key in the header count against one, those without a key against the other.
       rateLimit({
         ...COMMON_OPTIONS,
-        // RateLimit headers come from the per-key limit only; a refusal here still says Retry-After.
-        standardHeaders: false,
         limit: (_req, res) => (hasHeaderKey(res) ? options.perIpPerMinute : options.anonymousPerMinute),
         skip: (_req, res) => hasKey(res) && !hasHeaderKey(res),
-        keyGenerator: (_req, res) => `${hasHeaderKey(res) ? 'key' : 'none'}:${res.locals.caller.clientAddress}`,
+        keyGenerator: (req, res) => `${hasHeaderKey(res) ? 'key' : 'none'}:${clientAddress(req, res)}`,
         handler: (req, res) => (hasHeaderKey(res) ? perAddressLimited(req, res) : anonymousLimited(req, res)),
         store: options.store('address'),
       }),

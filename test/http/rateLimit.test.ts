@@ -60,6 +60,7 @@ describe('rate limits', () => {
       const limited = await postRaw(harness.mcpUrl, body);
       assert.equal(limited.status, 429);
       assert.ok(limited.headers.get('retry-after'));
+      assert.match(limited.headers.get('ratelimit') ?? '', /limit=3, remaining=0/, 'the draft-7 RateLimit headers, as for every limit');
       assert.match((limited.json as { error: { message: string } }).error.message, /per client address without a key/);
       // A caller with a key from the same address is not held back by the anonymous limit.
       assert.equal((await postRaw(harness.mcpUrl, body, { authorization: 'Bearer key-rate-other-0003' })).status, 200);
