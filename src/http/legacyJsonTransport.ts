@@ -19,7 +19,10 @@ type Message = Record<string, unknown>;
  * must be refused before it is dispatched.
  */
 function classifyMessage(message: unknown): 'request' | 'notification' | 'response' | undefined {
-  if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) return 'response';
+  // Protocol's own order, but a message with neither `result` nor `error` cannot pass either response
+  // guard, and for requests, the common case, two failed schema checks are skipped.
+  const mayRespond = typeof message === 'object' && message !== null && ('result' in message || 'error' in message);
+  if (mayRespond && (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message))) return 'response';
   if (isJSONRPCRequest(message)) return 'request';
   if (isJSONRPCNotification(message)) return 'notification';
   return undefined;

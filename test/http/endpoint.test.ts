@@ -97,6 +97,9 @@ describe('the HTTP endpoint', () => {
     assert.equal(notification.text, '');
     const response = await postRaw(harness.mcpUrl, JSON.stringify({ jsonrpc: '2.0', id: 5, result: {} }), AUTH);
     assert.equal(response.status, 202);
+    const errorResponse = await postRaw(harness.mcpUrl, JSON.stringify({ jsonrpc: '2.0', id: 6, error: { code: -32000, message: 'no' } }), AUTH);
+    assert.equal(errorResponse.status, 202);
+    assert.equal(errorResponse.text, '');
   });
 
   const malformed: [string, unknown][] = [
