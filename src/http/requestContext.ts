@@ -5,6 +5,12 @@ import { readCredentials } from './bearerAuth.js';
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** An IPv6 address by its /56 network (express-rate-limit's rule); any other address as it is, without a parse. */
+function clientAddressOf(ip: string | undefined): string {
+  if (ip === undefined) return 'unknown';
+  return ip.includes(':') ? ipKeyGenerator(ip) : ip;
+}
+
 /**
  * Starts the request's caller object: its id and the credentials of its Authorization header,
  * read here once (telling this service's access tokens from API keys when `acceptsTokens`). The id is the caller's `X-Request-Id` when it is short and plain (and does not
@@ -18,7 +24,7 @@ export function requestContext(acceptsTokens = false): RequestHandler {
     const sane = typeof offered === 'string' && SANE_REQUEST_ID.test(offered);
     const carriesKey = sane && credentials.kind === 'key' && offered.includes(credentials.apiKey);
     const requestId = sane && !carriesKey ? offered : randomUUID();
-    res.locals.caller = { requestId, clientAddress: ipKeyGenerator(req.ip ?? 'unknown'), credentials };
+    res.locals.caller = { requestId, clientAddress: clientAddressOf(req.ip), credentials };
     res.setHeader('X-Request-Id', requestId);
     next();
   };

@@ -89,6 +89,27 @@ describe('rate limits', () => {
     }
   });
 
+  it('counts IPv6 clients by their /56 network, and IPv4 clients by their address', async () => {
+    const harness = await startHarness({ env: { RATE_LIMIT_ANONYMOUS_PER_MINUTE: '2', TRUST_PROXY: '1' } });
+    try {
+      const body = JSON.stringify(INITIALIZE);
+      // Without a key each request is answered 401 until the address runs out of budget (429).
+      // Two addresses of one /56 share a budget: the third request of the network is refused.
+      const sameNetwork = ['2001:db8:aa:1100::1', '2001:db8:aa:11ff::2', '2001:db8:aa:1101::3'];
+      const statuses = [];
+      for (const address of sameNetwork) statuses.push((await postRaw(harness.mcpUrl, body, from(address))).status);
+      assert.deepEqual(statuses, [401, 401, 429]);
+      // The next /56 over, and IPv4 addresses, each have budgets of their own.
+      assert.equal((await postRaw(harness.mcpUrl, body, from('2001:db8:aa:1200::1'))).status, 401);
+      for (const address of ['203.0.113.7', '203.0.113.7', '203.0.113.8']) {
+        assert.equal((await postRaw(harness.mcpUrl, body, from(address))).status, 401);
+      }
+      assert.equal((await postRaw(harness.mcpUrl, body, from('203.0.113.7'))).status, 429);
+    } finally {
+      await harness.close();
+    }
+  });
+
   it('holds back an address whose keys the upstream keeps rejecting, for all its keys, and no other address', async () => {
     const harness = await startHarness({ env: { RATE_LIMIT_REJECTED_KEYS: '5', TRUST_PROXY: '1' } });
     try {
