@@ -12,18 +12,15 @@
  * noise moves single rounds by up to ±25 % when nothing is pinned, hence many short rounds and the
  * median and lower quartile; with the services alone on a core of their own, about ±8 %.
  */
-import { execFileSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
 import { runLoad } from './lib/load.js';
-import { isUrl, startBenchService, startProcess } from './lib/processes.js';
+import { isUrl, pinningWanted, pinTo, startBenchService, startProcess } from './lib/processes.js';
 
 const checkouts = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const ERA = process.env.ERA === 'modern' ? 'modern' : 'legacy';
 const ROUNDS = Number(process.env.ROUNDS ?? 14);
 const CALLS = Number(process.env.CALLS ?? 5_000);
-// On a machine of two cores or more: the services on the second core, this process and the upstream
-// stub on the first, so they never take turns on one core (PIN=0 turns it off). Rounds then vary far less.
-const PIN = process.env.PIN !== '0' && availableParallelism() >= 2;
+// The services on the second core, this process and the upstream stub on the first (PIN=0 turns it off).
+const PIN = pinningWanted(true);
 const TASK_ID = '7d1c5b7e-8f0a-4a8e-9a36-2b7c55a1f001';
 
 
@@ -51,9 +48,9 @@ async function main(): Promise<void> {
   const services = [];
   for (const checkout of checkouts) services.push(await startBenchService(upstream.info.url, { cwd: checkout }));
   if (PIN) {
-    execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
-    execFileSync('taskset', ['-a', '-p', '-c', '0', String(upstream.child.pid)], { stdio: 'ignore' });
-    for (const service of services) execFileSync('taskset', ['-a', '-p', '-c', '1', String(service.child.pid)], { stdio: 'ignore' });
+    pinTo('load', process.pid);
+    pinTo('load', upstream.child.pid);
+    for (const service of services) pinTo('measured', service.child.pid);
   }
   const { body, headers } = callRequest();
   const step = {

@@ -15,7 +15,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Agent, request } from 'undici';
 import { runLoad, type LoadResult, type LoadStep } from './lib/load.js';
-import { isUrl, startBenchService, startProcess, type BenchProcess } from './lib/processes.js';
+import { isUrl, pinningWanted, pinTo, startBenchService, startProcess, type BenchProcess } from './lib/processes.js';
 
 const SMOKE = process.argv.includes('--smoke');
 /** Runs only these parts, comma-separated: throughput, memory, waits. */
@@ -25,6 +25,12 @@ const ONLY = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--onl
  * in the same rounds, for an A/B of the change: --compare=/path/to/checkout.
  */
 const COMPARE = process.argv.find((arg) => arg.startsWith('--compare='))?.slice('--compare='.length);
+/**
+ * Throughput with the targets on one core and the load and upstream stub on the other, so that they
+ * never take turns on a core: on by default for an A/B (--compare), whose ratio it steadies; PIN=1
+ * or PIN=0 to choose.
+ */
+const PIN = !SMOKE && pinningWanted(COMPARE !== undefined);
 /** Runs only the throughput scenarios with these ids, comma-separated (for profiling). */
 const SCENARIOS = process.argv.find((arg) => arg.startsWith('--scenario='))?.slice('--scenario='.length).split(',');
 const ROUNDS = SMOKE ? 1 : Number(process.env.ROUNDS ?? 3);
@@ -366,7 +372,7 @@ function writeResults(sections: Record<string, string[]>): void {
   const body = [
     start,
     `Measured ${new Date().toISOString().slice(0, 10)} on ${cpu.length} cores (${cpu[0]?.model.trim()}), ${round(os.totalmem() / 1024 ** 3)} GiB, Node ${process.version}, Linux ${os.release()}.`,
-    `Command: \`npm run bench\` (per scenario and target: ${WARMUP} s of warm-up, then ${ROUNDS} rounds of ${DURATION} s, alternating; ${CONNECTIONS} connections; autocannon on the same machine).`,
+    `Command: \`npm run bench\` (per scenario and target: ${WARMUP} s of warm-up, then ${ROUNDS} rounds of ${DURATION} s, alternating; ${CONNECTIONS} connections; autocannon on the same machine${PIN ? '; targets pinned to one core, autocannon and the upstream stub to the other' : ''}).`,
     '',
     ...Object.entries(sections).flatMap(([title, lines]) => [`### ${title}`, '', ...lines, '']),
     end,
@@ -389,11 +395,16 @@ async function main(): Promise<void> {
       const baseline = await startProcess(['--import', 'tsx', 'bench/processes/leanProxy.ts'], { UPSTREAM_URL: upstream.info.url }, isUrl);
       const service = await startService(upstream.info.url);
       const before = COMPARE ? await startService(upstream.info.url, COMPARE) : undefined;
+      if (PIN) {
+        for (const pid of [process.pid, upstream.child.pid]) pinTo('load', pid);
+        for (const target of [baseline, service, before]) pinTo('measured', target?.child.pid);
+      }
       try {
         sections['Throughput: service vs lean proxy'] = await throughput(service, { ...baseline, info: { url: `${baseline.info.url}/mcp` } }, before);
       } finally {
         await Promise.all([service.stop(), baseline.stop(), before?.stop()]);
         await upstream.stop();
+        if (PIN) pinTo('any', process.pid);
       }
     }
     for (const [id, title, run] of [

@@ -1,5 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
@@ -12,6 +13,29 @@ export interface BenchProcess<Info> {
   /** CPU time the process has used so far (user + system), in milliseconds. */
   cpuMs(): number;
   stop(): Promise<void>;
+}
+
+/**
+ * Whether processes can be pinned: cores for the measured services apart from the load and the
+ * upstream stub, so they never take turns on one core and rounds vary far less. Needs two cores
+ * and `taskset`; `PIN=0` turns it off, `PIN=1` asks for it where it would be off by default.
+ */
+export function pinningWanted(byDefault: boolean): boolean {
+  const asked = process.env.PIN === undefined ? byDefault : process.env.PIN !== '0';
+  if (!asked || availableParallelism() < 2) return false;
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Core 0 for the load and the upstream stub, core 1 for the measured services, all threads of each; 'any' undoes it. */
+export function pinTo(role: 'load' | 'measured' | 'any', pid: number | undefined): void {
+  if (pid === undefined) return;
+  const cores = role === 'load' ? '0' : role === 'measured' ? '1' : `0-${availableParallelism() - 1}`;
+  execFileSync('taskset', ['-a', '-p', '-c', cores, String(pid)], { stdio: 'ignore' });
 }
 
 /**
