@@ -1,28 +1,33 @@
 /**
- * CPU time per `tools/call flux_get_task` of several built checkouts, in the same run: each
- * checkout's service (from its own `dist/`) answers a fixed number of calls in turn, round after
- * round, against one lean upstream stub, and the CPU time its process used is divided by the calls.
+ * CPU time per `tools/call flux_get_task` (with TOOL=batch, `flux_get_tasks_batch` of 50 ids) of
+ * several built checkouts, in the same run: each checkout's service (from its own `dist/`) answers
+ * a fixed number of calls in turn, round after round, against one lean upstream stub, and the CPU
+ * time its process used is divided by the calls.
  * For an A/B of a change between two commits, neither of which need be this checkout (each built
  * with `npm run build`, its node_modules installed or linked):
  *
  *   node --import tsx bench/cpuPerCall.ts /path/to/before /path/to/after
- *   ERA=modern ROUNDS=14 CALLS=4000 node --import tsx bench/cpuPerCall.ts …
+ *   ERA=modern ROUNDS=10 CALLS=12000 node --import tsx bench/cpuPerCall.ts …
  *
  * Every answer is checked. A first round warms the services up and does not count. The machine's
- * noise moves single rounds by up to ±25 % when nothing is pinned, hence many short rounds and the
- * median and lower quartile; with the services alone on a core of their own, about ±8 %.
+ * noise moves single rounds by up to ±25 % when nothing is pinned, hence many rounds and the
+ * median and lower quartile; with the services alone on a core of their own, about ±8 %. Rounds of
+ * 4,000 calls proved too short: they showed `main` at 1.01–1.03 of `8db0eb6` where rounds of
+ * 16,000 showed 1.11–1.15 (BENCHMARKS.md), so a round is 12,000 calls unless told otherwise.
  */
 import { runLoad } from './lib/load.js';
 import { isUrl, pinningWanted, pinTo, startBenchService, startProcess } from './lib/processes.js';
 
 const checkouts = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const ERA = process.env.ERA === 'modern' ? 'modern' : 'legacy';
-const ROUNDS = Number(process.env.ROUNDS ?? 14);
-const CALLS = Number(process.env.CALLS ?? 5_000);
+const ROUNDS = Number(process.env.ROUNDS ?? 10);
+const CALLS = Number(process.env.CALLS ?? 12_000);
 // The services on the second core, this process and the upstream stub on the first (PIN=0 turns it off).
 const PIN = pinningWanted(true);
 const TASK_ID = '7d1c5b7e-8f0a-4a8e-9a36-2b7c55a1f001';
-
+const BATCH = process.env.TOOL === 'batch';
+const TOOL = BATCH ? 'flux_get_tasks_batch' : 'flux_get_task';
+const ARGUMENTS = BATCH ? { task_ids: Array.from({ length: 50 }, (_, i) => `${TASK_ID.slice(0, -4)}${String(i).padStart(4, '0')}`) } : { task_id: TASK_ID };
 
 function callRequest(): { body: string; headers: Record<string, string> } {
   const headers: Record<string, string> = {
@@ -31,10 +36,10 @@ function callRequest(): { body: string; headers: Record<string, string> } {
     accept: 'application/json, text/event-stream',
     'mcp-protocol-version': ERA === 'modern' ? '2026-07-28' : '2025-06-18',
   };
-  const params: Record<string, unknown> = { name: 'flux_get_task', arguments: { task_id: TASK_ID } };
+  const params: Record<string, unknown> = { name: TOOL, arguments: ARGUMENTS };
   if (ERA === 'modern') {
     headers['mcp-method'] = 'tools/call';
-    headers['mcp-name'] = 'flux_get_task';
+    headers['mcp-name'] = TOOL;
     params._meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
   }
   return { body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params }), headers };
@@ -63,7 +68,11 @@ async function main(): Promise<void> {
     // A first round that does not count: the services' code is still being optimised.
     for (const service of services) await runLoad({ url: service.info.url, steps: [step], connections: 20, amount: CALLS });
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [i, service] of services.entries()) {
+      // Each round starts with the next checkout: a service that runs right after another one on
+      // the same core pays for what that one left in the caches, and no checkout should always do.
+      for (let turn = 0; turn < services.length; turn++) {
+        const i = (round + turn) % services.length;
+        const service = services[i]!;
         const before = service.cpuMs();
         const result = await runLoad({ url: service.info.url, steps: [step], connections: 20, amount: CALLS });
         if (result.errors > 0) throw new Error(`${checkouts[i]}: ${result.errors} failed calls (${result.firstWrong ?? 'transport errors'})`);
@@ -74,7 +83,7 @@ async function main(): Promise<void> {
     for (const service of services) await service.stop();
     await upstream.stop();
   }
-  console.log(`tools/call flux_get_task, ${ERA} era: CPU µs per call over ${ROUNDS} rounds of ${CALLS} calls`);
+  console.log(`tools/call ${TOOL}, ${ERA} era: CPU µs per call over ${ROUNDS} rounds of ${CALLS} calls`);
   // A slow spell of the machine hits the checkouts of one round alike: the ratio within each round
   // is steadier than the ratio of medians taken over all rounds.
   console.log('| checkout | median | lower quartile | ratio of medians to the first | median of per-round ratios to the first |');

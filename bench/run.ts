@@ -232,9 +232,20 @@ async function throughput(
       if (before) await runLoad({ url: before.info.url, steps: serviceSteps, connections: CONNECTIONS, duration: WARMUP });
     }
     for (let r = 1; r <= ROUNDS; r++) {
-      const a = await measured(service, serviceSteps);
-      const b = await measured(baseline, baselineSteps);
-      const c = before ? await measured(before, serviceSteps) : undefined;
+      // With --compare, every other round runs in reverse (before, baseline, service): a target that
+      // runs right after another heavy one pays for what it left in the caches, so each checkout
+      // follows the baseline in half the rounds and itself in the other half.
+      const runs = {
+        service: () => measured(service, serviceSteps),
+        baseline: () => measured(baseline, baselineSteps),
+        before: () => (before ? measured(before, serviceSteps) : undefined),
+      };
+      const order = before && r % 2 === 0 ? (['before', 'baseline', 'service'] as const) : (['service', 'baseline', 'before'] as const);
+      const done: Partial<Record<keyof typeof runs, Awaited<ReturnType<typeof measured>>>> = {};
+      for (const target of order) done[target] = await runs[target]();
+      const a = done.service!;
+      const b = done.baseline!;
+      const c = done.before;
       if (c) {
         failIf(c.errors > 0, `${scenario.id} (before): ${c.errors} errors, ${c.wrong} wrong; first: ${c.firstWrong}`);
         abRatios.push(a.perSecond / c.perSecond);
