@@ -189,7 +189,12 @@ function loadSteps(steps: readonly Step[], target: 'service' | 'baseline'): Load
   }));
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+/** The middle value; the mean of the two middle ones for an even count (an A/B reverses every other round). */
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
 const round = (value: number, digits = 0) => Number(value.toFixed(digits));
 
 function failIf(condition: boolean, message: string): void {
