@@ -17,6 +17,7 @@
  */
 import { runLoad } from './lib/load.js';
 import { isUrl, pinningWanted, pinTo, startBenchService, startProcess } from './lib/processes.js';
+import { BATCH_IDS, TASK_ID } from './lib/tasks.js';
 
 const checkouts = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const ERA = process.env.ERA === 'modern' ? 'modern' : 'legacy';
@@ -24,10 +25,9 @@ const ROUNDS = Number(process.env.ROUNDS ?? 10);
 const CALLS = Number(process.env.CALLS ?? 12_000);
 // The services on the second core, this process and the upstream stub on the first (PIN=0 turns it off).
 const PIN = pinningWanted(true);
-const TASK_ID = '7d1c5b7e-8f0a-4a8e-9a36-2b7c55a1f001';
 const BATCH = process.env.TOOL === 'batch';
 const TOOL = BATCH ? 'flux_get_tasks_batch' : 'flux_get_task';
-const ARGUMENTS = BATCH ? { task_ids: Array.from({ length: 50 }, (_, i) => `${TASK_ID.slice(0, -4)}${String(i).padStart(4, '0')}`) } : { task_id: TASK_ID };
+const ARGUMENTS = BATCH ? { task_ids: BATCH_IDS } : { task_id: TASK_ID };
 
 function callRequest(): { body: string; headers: Record<string, string> } {
   const headers: Record<string, string> = {

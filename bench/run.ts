@@ -16,6 +16,7 @@ import os from 'node:os';
 import { Agent, request } from 'undici';
 import { runLoad, type LoadResult, type LoadStep } from './lib/load.js';
 import { isUrl, pinningWanted, pinTo, startBenchService, startProcess, type BenchProcess } from './lib/processes.js';
+import { BATCH_IDS, TASK_ID } from './lib/tasks.js';
 
 const SMOKE = process.argv.includes('--smoke');
 /** Runs only these parts, comma-separated: throughput, memory, waits. */
@@ -107,8 +108,6 @@ function message(era: Era, id: number | undefined, method: string, params: Recor
   return { body: JSON.stringify({ jsonrpc: '2.0', ...(id === undefined ? {} : { id }), method, params: full }), headers };
 }
 
-const TASK_ID = '7d1c5b7e-8f0a-4a8e-9a36-2b7c55a1f001';
-const BATCH_IDS = Array.from({ length: 50 }, (_, i) => `7d1c5b7e-8f0a-4a8e-9a36-2b7c55a1${String(i).padStart(4, '0')}`);
 const completeIn = (era: Era, result: Json | undefined) => (era === 'modern' ? result?.resultType === 'complete' : result?.resultType === undefined);
 
 function taskCall(era: Era, id = 1): Step {
@@ -240,17 +239,14 @@ async function throughput(
       // With --compare, every other round runs in reverse (before, baseline, service): a target that
       // runs right after another heavy one pays for what it left in the caches, so each checkout
       // follows the baseline in half the rounds and itself in the other half.
-      const runs = {
-        service: () => measured(service, serviceSteps),
-        baseline: () => measured(baseline, baselineSteps),
-        before: () => (before ? measured(before, serviceSteps) : undefined),
-      };
-      const order = before && r % 2 === 0 ? (['before', 'baseline', 'service'] as const) : (['service', 'baseline', 'before'] as const);
-      const done: Partial<Record<keyof typeof runs, Awaited<ReturnType<typeof measured>>>> = {};
-      for (const target of order) done[target] = await runs[target]();
-      const a = done.service!;
-      const b = done.baseline!;
-      const c = done.before;
+      const targets: [BenchProcess<{ url: string }>, LoadStep[]][] = [[service, serviceSteps], [baseline, baselineSteps]];
+      if (before) targets.push([before, serviceSteps]);
+      if (before && r % 2 === 0) targets.reverse();
+      const results = new Map<BenchProcess<{ url: string }>, Awaited<ReturnType<typeof measured>>>();
+      for (const [target, steps] of targets) results.set(target, await measured(target, steps));
+      const a = results.get(service)!;
+      const b = results.get(baseline)!;
+      const c = before && results.get(before);
       if (c) {
         failIf(c.errors > 0, `${scenario.id} (before): ${c.errors} errors, ${c.wrong} wrong; first: ${c.firstWrong}`);
         abRatios.push(a.perSecond / c.perSecond);
