@@ -9,27 +9,41 @@
  *   node --import tsx bench/cpuPerCall.ts /path/to/before /path/to/after
  *   ERA=modern ROUNDS=10 CALLS=12000 node --import tsx bench/cpuPerCall.ts …
  *
- * Every answer is checked. A first round warms the services up and does not count. The machine's
+ * Every answer is checked. Each round runs on fresh service processes (ROUNDS_PER_PROCESS), which
+ * first answer a round of calls that does not count, and each turn starts with unmeasured calls
+ * (WARM_EACH, a sixth of CALLS by default). The machine's
  * noise moves single rounds by up to ±25 % when nothing is pinned, hence many rounds and the
  * median and lower quartile; with the services alone on a core of their own, about ±8 %. Rounds of
  * 4,000 calls proved too short: they showed `main` at 1.01–1.03 of `8db0eb6` where rounds of
  * 16,000 showed 1.11–1.15 (BENCHMARKS.md), so a round is 12,000 calls unless told otherwise.
  */
-import { runLoad } from './lib/load.js';
-import { isUrl, pinningWanted, pinTo, startBenchService, startProcess } from './lib/processes.js';
+import { runLoad, type LoadStep } from './lib/load.js';
+import { isUrl, pinningWanted, pinTo, startBenchService, startProcess, type BenchProcess } from './lib/processes.js';
 import { BATCH_IDS, TASK_ID } from './lib/tasks.js';
 
 const checkouts = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const ERA = process.env.ERA === 'modern' ? 'modern' : 'legacy';
 const ROUNDS = Number(process.env.ROUNDS ?? 10);
 const CALLS = Number(process.env.CALLS ?? 12_000);
+/**
+ * Calls each service answers unmeasured right before each of its turns: one left idle while the
+ * others ran starts with cold caches and a heap V8 has shrunk meanwhile.
+ */
+const WARM_EACH = Number(process.env.WARM_EACH ?? Math.round(CALLS / 6));
+/**
+ * Rounds each set of service processes serves before fresh ones replace it (0: one set for the
+ * whole run). A process settles into a steady state of its own that can differ from another
+ * process of the same build by 20–30 % for minutes (heap sizing, code placement), so by default
+ * every round is measured on fresh processes and the rounds sample that spread.
+ */
+const ROUNDS_PER_PROCESS = Number(process.env.ROUNDS_PER_PROCESS ?? 1);
 // The services on the second core, this process and the upstream stub on the first (PIN=0 turns it off).
 const PIN = pinningWanted(true);
 const BATCH = process.env.TOOL === 'batch';
 const TOOL = BATCH ? 'flux_get_tasks_batch' : 'flux_get_task';
 const ARGUMENTS = BATCH ? { task_ids: BATCH_IDS } : { task_id: TASK_ID };
 
-function callRequest(): { body: string; headers: Record<string, string> } {
+function callRequest(): Pick<LoadStep, 'body' | 'headers'> {
   const headers: Record<string, string> = {
     authorization: 'Bearer bench-key-0000',
     'content-type': 'application/json',
@@ -47,40 +61,53 @@ function callRequest(): { body: string; headers: Record<string, string> } {
 
 const quantile = (values: readonly number[], q: number) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) * q)]!;
 
+const STEP: LoadStep = {
+  ...callRequest(),
+  check: (status, answer) => (status === 200 && answer.includes('"succeeded"') && !answer.includes('"isError":true') ? undefined : `HTTP ${status}`),
+};
+
+/** One service per checkout, pinned, each past a first round of calls that does not count (its code is still being optimised). */
+async function startServices(upstream: string): Promise<BenchProcess<{ url: string }>[]> {
+  const services = [];
+  for (const checkout of checkouts) services.push(await startBenchService(upstream, { cwd: checkout }));
+  if (PIN) for (const service of services) pinTo('measured', service.child.pid);
+  for (const service of services) await runLoad({ url: service.info.url, steps: [STEP], connections: 20, amount: CALLS });
+  return services;
+}
+
 async function main(): Promise<void> {
   if (checkouts.length === 0) throw new Error('usage: node --import tsx bench/cpuPerCall.ts <checkout> [<checkout> …]');
   const upstream = await startProcess(['--import', 'tsx', 'bench/processes/leanUpstream.ts'], {}, isUrl);
-  const services = [];
-  for (const checkout of checkouts) services.push(await startBenchService(upstream.info.url, { cwd: checkout }));
   if (PIN) {
     pinTo('load', process.pid);
     pinTo('load', upstream.child.pid);
-    for (const service of services) pinTo('measured', service.child.pid);
   }
-  const { body, headers } = callRequest();
-  const step = {
-    body,
-    headers,
-    check: (status: number, answer: string) => (status === 200 && answer.includes('"succeeded"') && !answer.includes('"isError":true') ? undefined : `HTTP ${status}`),
-  };
   const perCall: number[][] = checkouts.map(() => []);
+  let services: BenchProcess<{ url: string }>[] = [];
+  const stopServices = async () => {
+    for (const service of services) await service.stop();
+    services = [];
+  };
   try {
-    // A first round that does not count: the services' code is still being optimised.
-    for (const service of services) await runLoad({ url: service.info.url, steps: [step], connections: 20, amount: CALLS });
     for (let round = 0; round < ROUNDS; round++) {
+      if (services.length === 0 || (ROUNDS_PER_PROCESS > 0 && round % ROUNDS_PER_PROCESS === 0)) {
+        await stopServices();
+        services = await startServices(upstream.info.url);
+      }
       // Each round starts with the next checkout: a service that runs right after another one on
       // the same core pays for what that one left in the caches, and no checkout should always do.
       for (let turn = 0; turn < services.length; turn++) {
         const i = (round + turn) % services.length;
         const service = services[i]!;
+        if (WARM_EACH > 0) await runLoad({ url: service.info.url, steps: [STEP], connections: 20, amount: WARM_EACH });
         const before = service.cpuMs();
-        const result = await runLoad({ url: service.info.url, steps: [step], connections: 20, amount: CALLS });
+        const result = await runLoad({ url: service.info.url, steps: [STEP], connections: 20, amount: CALLS });
         if (result.errors > 0) throw new Error(`${checkouts[i]}: ${result.errors} failed calls (${result.firstWrong ?? 'transport errors'})`);
         perCall[i]!.push(((service.cpuMs() - before) * 1000) / result.total);
       }
     }
   } finally {
-    for (const service of services) await service.stop();
+    await stopServices();
     await upstream.stop();
   }
   console.log(`tools/call ${TOOL}, ${ERA} era: CPU µs per call over ${ROUNDS} rounds of ${CALLS} calls`);

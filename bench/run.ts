@@ -38,6 +38,18 @@ const ROUNDS = SMOKE ? 1 : Number(process.env.ROUNDS ?? 3);
 const DURATION = SMOKE ? 1 : Number(process.env.DURATION ?? 8);
 /** Seconds each target runs a scenario before the measured rounds, so JIT warm-up is not measured. */
 const WARMUP = SMOKE ? 0 : 3;
+/**
+ * Seconds of unmeasured load each target gets right before each of its rounds: a process left idle
+ * while the others ran starts its round with cold caches and a heap V8 has shrunk meanwhile.
+ */
+const ROUND_WARMUP = SMOKE ? 0 : Number(process.env.ROUND_WARMUP ?? 1);
+/**
+ * With --compare, each round after the first runs on fresh processes of both checkouts (FRESH=0:
+ * the same two for the whole run). One process of a build can settle into a steady state 20–30 %
+ * slower or faster than another process of the same build, and keep it for minutes, so rounds on
+ * one pair of processes measure that pair's luck as much as the builds.
+ */
+const FRESH = COMPARE !== undefined && process.env.FRESH !== '0';
 const CONNECTIONS = 20;
 const MEMORY_CALLS = SMOKE ? 2_000 : 200_000;
 const MEMORY_WARMUP = SMOKE ? 500 : 20_000;
@@ -211,14 +223,18 @@ async function measured(target: BenchProcess<{ url: string }>, steps: LoadStep[]
   return { ...result, cpuUsPerCall };
 }
 
-async function throughput(
-  service: BenchProcess<{ url: string }>,
-  baseline: BenchProcess<{ url: string }>,
-  before?: BenchProcess<{ url: string }>,
-): Promise<string[]> {
+/** The services of this checkout and, for an A/B, of the other one; `renew` replaces both with fresh, pinned processes. */
+interface Checkouts {
+  readonly service: BenchProcess<{ url: string }>;
+  readonly before?: BenchProcess<{ url: string }>;
+  renew(): Promise<void>;
+}
+
+async function throughput(checkouts: Checkouts, baseline: BenchProcess<{ url: string }>): Promise<string[]> {
+  const ab = checkouts.before !== undefined;
   const lines = [
-    `| scenario | era | round | service calls/s | p50 / p99 ms | CPU µs/call | baseline calls/s | p50 / p99 ms | CPU µs/call | ratio |${before ? ' before calls/s | CPU µs/call | service/before |' : ''}`,
-    `|---|---|---|---|---|---|---|---|---|---|${before ? '---|---|---|' : ''}`,
+    `| scenario | era | round | service calls/s | p50 / p99 ms | CPU µs/call | baseline calls/s | p50 / p99 ms | CPU µs/call | ratio |${ab ? ' before calls/s | CPU µs/call | service/before |' : ''}`,
+    `|---|---|---|---|---|---|---|---|---|---|${ab ? '---|---|---|' : ''}`,
   ];
   const summary: string[] = [];
   const abSummary: string[] = [];
@@ -230,12 +246,17 @@ async function throughput(
     const beforeCpu: number[] = [];
     const serviceSteps = loadSteps(scenario.steps, 'service');
     const baselineSteps = loadSteps(scenario.steps, 'baseline');
-    if (WARMUP > 0) {
-      await runLoad({ url: service.info.url, steps: serviceSteps, connections: CONNECTIONS, duration: WARMUP });
-      await runLoad({ url: baseline.info.url, steps: baselineSteps, connections: CONNECTIONS, duration: WARMUP });
-      if (before) await runLoad({ url: before.info.url, steps: serviceSteps, connections: CONNECTIONS, duration: WARMUP });
-    }
+    const warmUp = async (targets: (BenchProcess<{ url: string }> | undefined)[], steps: LoadStep[]) => {
+      for (const target of targets) if (target && WARMUP > 0) await runLoad({ url: target.info.url, steps, connections: CONNECTIONS, duration: WARMUP });
+    };
+    await warmUp([checkouts.service, checkouts.before], serviceSteps);
+    await warmUp([baseline], baselineSteps);
     for (let r = 1; r <= ROUNDS; r++) {
+      if (ab && FRESH && r > 1) {
+        await checkouts.renew();
+        await warmUp([checkouts.service, checkouts.before], serviceSteps);
+      }
+      const { service, before } = checkouts;
       // With --compare, every other round runs in reverse (before, baseline, service): a target that
       // runs right after another heavy one pays for what it left in the caches, so each checkout
       // follows the baseline in half the rounds and itself in the other half.
@@ -243,7 +264,10 @@ async function throughput(
       if (before) targets.push([before, serviceSteps]);
       if (before && r % 2 === 0) targets.reverse();
       const results = new Map<BenchProcess<{ url: string }>, Awaited<ReturnType<typeof measured>>>();
-      for (const [target, steps] of targets) results.set(target, await measured(target, steps));
+      for (const [target, steps] of targets) {
+        if (ROUND_WARMUP > 0) await runLoad({ url: target.info.url, steps, connections: CONNECTIONS, duration: ROUND_WARMUP });
+        results.set(target, await measured(target, steps));
+      }
       const a = results.get(service)!;
       const b = results.get(baseline)!;
       const c = before && results.get(before);
@@ -264,18 +288,20 @@ async function throughput(
       process.stdout.write(`${lines.at(-1)}\n`);
     }
     summary.push(`| ${scenario.name} | ${scenario.era} | ${round(median(ratios), 2)} | ${round(median(cpu))} | ${round(median(baselineCpu))} |`);
-    if (before) abSummary.push(`| ${scenario.name} | ${scenario.era} | ${round(median(abRatios), 2)} | ${round(median(cpu))} | ${round(median(beforeCpu))} |`);
+    if (ab) abSummary.push(`| ${scenario.name} | ${scenario.era} | ${round(median(abRatios), 2)} | ${round(median(cpu))} | ${round(median(beforeCpu))} |`);
   }
-  return [
-    ...lines,
+  const summaries = [
     '',
     '| scenario | era | median service/baseline ratio | service CPU µs per request (median) | baseline CPU µs per request |',
     '|---|---|---|---|---|',
     ...summary,
-    ...(before
+    ...(ab
       ? ['', `A/B against ${COMPARE} (same rounds):`, '', '| scenario | era | median service/before ratio | service CPU µs per request | before CPU µs per request |', '|---|---|---|---|---|', ...abSummary]
       : []),
   ];
+  // The rounds were printed as they ran; a run that does not rewrite BENCHMARKS.md still shows its medians.
+  process.stdout.write(`${summaries.join('\n')}\n\n`);
+  return [...lines, ...summaries];
 }
 
 function bearer(key: string): Record<string, string> {
@@ -384,7 +410,7 @@ function writeResults(sections: Record<string, string[]>): void {
   const body = [
     start,
     `Measured ${new Date().toISOString().slice(0, 10)} on ${cpu.length} cores (${cpu[0]?.model.trim()}), ${round(os.totalmem() / 1024 ** 3)} GiB, Node ${process.version}, Linux ${os.release()}.`,
-    `Command: \`npm run bench\` (per scenario and target: ${WARMUP} s of warm-up, then ${ROUNDS} rounds of ${DURATION} s, alternating; ${CONNECTIONS} connections; autocannon on the same machine${PIN ? '; targets pinned to one core, autocannon and the upstream stub to the other' : ''}).`,
+    `Command: \`npm run bench\` (per scenario and target: ${WARMUP} s of warm-up, then ${ROUNDS} rounds of ${DURATION} s, alternating, each after ${ROUND_WARMUP} s unmeasured${FRESH ? ', the checkouts on fresh processes every round' : ''}; ${CONNECTIONS} connections; autocannon on the same machine${PIN ? '; targets pinned to one core, autocannon and the upstream stub to the other' : ''}).`,
     '',
     ...Object.entries(sections).flatMap(([title, lines]) => [`### ${title}`, '', ...lines, '']),
     end,
@@ -405,16 +431,33 @@ async function main(): Promise<void> {
     if (!ONLY || ONLY.split(',').includes('throughput')) {
       const upstream = await startProcess(['--import', 'tsx', 'bench/processes/leanUpstream.ts'], {}, isUrl);
       const baseline = await startProcess(['--import', 'tsx', 'bench/processes/leanProxy.ts'], { UPSTREAM_URL: upstream.info.url }, isUrl);
-      const service = await startService(upstream.info.url);
-      const before = COMPARE ? await startService(upstream.info.url, COMPARE) : undefined;
       if (PIN) {
         for (const pid of [process.pid, upstream.child.pid]) pinTo('load', pid);
-        for (const target of [baseline, service, before]) pinTo('measured', target?.child.pid);
+        pinTo('measured', baseline.child.pid);
       }
+      const startCheckouts = async () => {
+        const service = await startService(upstream.info.url);
+        const before = COMPARE ? await startService(upstream.info.url, COMPARE) : undefined;
+        if (PIN) for (const target of [service, before]) pinTo('measured', target?.child.pid);
+        return { service, before };
+      };
+      let current = await startCheckouts();
+      const checkouts: Checkouts = {
+        get service() {
+          return current.service;
+        },
+        get before() {
+          return current.before;
+        },
+        async renew() {
+          await Promise.all([current.service.stop(), current.before?.stop()]);
+          current = await startCheckouts();
+        },
+      };
       try {
-        sections['Throughput: service vs lean proxy'] = await throughput(service, { ...baseline, info: { url: `${baseline.info.url}/mcp` } }, before);
+        sections['Throughput: service vs lean proxy'] = await throughput(checkouts, { ...baseline, info: { url: `${baseline.info.url}/mcp` } });
       } finally {
-        await Promise.all([service.stop(), baseline.stop(), before?.stop()]);
+        await Promise.all([current.service.stop(), baseline.stop(), current.before?.stop()]);
         await upstream.stop();
         if (PIN) pinTo('any', process.pid);
       }
