@@ -9,9 +9,9 @@
  *   node --import tsx bench/cpuPerCall.ts /path/to/before /path/to/after
  *   ERA=modern ROUNDS=10 CALLS=12000 node --import tsx bench/cpuPerCall.ts …
  *
- * Every answer is checked. Each round runs on fresh service processes (ROUNDS_PER_PROCESS), which
- * first answer a round of calls that does not count, and each turn starts with unmeasured calls
- * (WARM_EACH, a sixth of CALLS by default). The machine's
+ * Every answer is checked. Each set of service processes (one for the run, or fresh ones every
+ * ROUNDS_PER_PROCESS rounds) first answers a round of calls that does not count, and each turn
+ * starts with unmeasured calls (WARM_EACH, a sixth of CALLS by default). The machine's
  * noise moves single rounds by up to ±25 % when nothing is pinned, hence many rounds and the
  * median and lower quartile; with the services alone on a core of their own, about ±8 %. Rounds of
  * 4,000 calls proved too short: they showed `main` at 1.01–1.03 of `8db0eb6` where rounds of
@@ -31,12 +31,12 @@ const CALLS = Number(process.env.CALLS ?? 12_000);
  */
 const WARM_EACH = Number(process.env.WARM_EACH ?? Math.round(CALLS / 6));
 /**
- * Rounds each set of service processes serves before fresh ones replace it (0: one set for the
- * whole run). A process settles into a steady state of its own that can differ from another
- * process of the same build by 20–30 % for minutes (heap sizing, code placement), so by default
- * every round is measured on fresh processes and the rounds sample that spread.
+ * Rounds each set of service processes serves before fresh ones replace it (0, the default: one
+ * set for the whole run). A process can settle into a steady state that differs from another
+ * process of the same build by 20–30 % for minutes; fresh processes every round (1) sample that
+ * spread, at the price of measuring processes only CALLS calls old.
  */
-const ROUNDS_PER_PROCESS = Number(process.env.ROUNDS_PER_PROCESS ?? 1);
+const ROUNDS_PER_PROCESS = Number(process.env.ROUNDS_PER_PROCESS ?? 0);
 // The services on the second core, this process and the upstream stub on the first (PIN=0 turns it off).
 const PIN = pinningWanted(true);
 const BATCH = process.env.TOOL === 'batch';

@@ -44,12 +44,13 @@ const WARMUP = SMOKE ? 0 : 3;
  */
 const ROUND_WARMUP = SMOKE ? 0 : Number(process.env.ROUND_WARMUP ?? 1);
 /**
- * With --compare, each round after the first runs on fresh processes of both checkouts (FRESH=0:
- * the same two for the whole run). One process of a build can settle into a steady state 20–30 %
- * slower or faster than another process of the same build, and keep it for minutes, so rounds on
- * one pair of processes measure that pair's luck as much as the builds.
+ * FRESH=1 with --compare: each round after the first runs on fresh processes of both checkouts,
+ * warmed for WARMUP s. One process of a build can settle into a steady state 20–30 % slower or
+ * faster than another process of the same build and keep it for minutes, so rounds on one pair
+ * of processes measure that pair's luck as much as the builds; fresh processes sample that luck,
+ * but are measured young (BENCHMARKS.md says what each way showed).
  */
-const FRESH = COMPARE !== undefined && process.env.FRESH !== '0';
+const FRESH = COMPARE !== undefined && process.env.FRESH === '1';
 const CONNECTIONS = 20;
 const MEMORY_CALLS = SMOKE ? 2_000 : 200_000;
 const MEMORY_WARMUP = SMOKE ? 500 : 20_000;
