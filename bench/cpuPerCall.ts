@@ -18,7 +18,7 @@
  * 16,000 showed 1.11–1.15 (BENCHMARKS.md), so a round is 12,000 calls unless told otherwise.
  */
 import { runLoad, type LoadStep } from './lib/load.js';
-import { isUrl, pinningWanted, pinTo, startBenchService, startProcess, type BenchProcess } from './lib/processes.js';
+import { isUrl, pinningWanted, pinTo, startBenchService, startProcess, withCpuPerCall, type BenchProcess } from './lib/processes.js';
 import { BATCH_IDS, TASK_ID } from './lib/tasks.js';
 
 const checkouts = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
@@ -100,10 +100,9 @@ async function main(): Promise<void> {
         const i = (round + turn) % services.length;
         const service = services[i]!;
         if (WARM_EACH > 0) await runLoad({ url: service.info.url, steps: [STEP], connections: 20, amount: WARM_EACH });
-        const before = service.cpuMs();
-        const result = await runLoad({ url: service.info.url, steps: [STEP], connections: 20, amount: CALLS });
+        const result = await withCpuPerCall(service, () => runLoad({ url: service.info.url, steps: [STEP], connections: 20, amount: CALLS }));
         if (result.errors > 0) throw new Error(`${checkouts[i]}: ${result.errors} failed calls (${result.firstWrong ?? 'transport errors'})`);
-        perCall[i]!.push(((service.cpuMs() - before) * 1000) / result.total);
+        perCall[i]!.push(result.cpuUsPerCall);
       }
     }
   } finally {

@@ -15,7 +15,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { Agent, request } from 'undici';
 import { runLoad, type LoadResult, type LoadStep } from './lib/load.js';
-import { isUrl, pinningWanted, pinTo, startBenchService, startProcess, type BenchProcess } from './lib/processes.js';
+import { isUrl, pinningWanted, pinTo, startBenchService, startProcess, withCpuPerCall, type BenchProcess } from './lib/processes.js';
 import { BATCH_IDS, TASK_ID } from './lib/tasks.js';
 
 const SMOKE = process.argv.includes('--smoke');
@@ -217,17 +217,20 @@ function failIf(condition: boolean, message: string): void {
 }
 
 /** One measured run of a scenario against one target, with the CPU time the target used per request. */
-async function measured(target: BenchProcess<{ url: string }>, steps: LoadStep[]): Promise<LoadResult & { cpuUsPerCall: number }> {
-  const cpuBefore = target.cpuMs();
-  const result = await runLoad({ url: target.info.url, steps, connections: CONNECTIONS, duration: DURATION });
-  const cpuUsPerCall = ((target.cpuMs() - cpuBefore) * 1000) / Math.max(1, result.total);
-  return { ...result, cpuUsPerCall };
+function measured(target: BenchProcess<{ url: string }>, steps: LoadStep[]): Promise<LoadResult & { cpuUsPerCall: number }> {
+  return withCpuPerCall(target, () => runLoad({ url: target.info.url, steps, connections: CONNECTIONS, duration: DURATION }));
+}
+
+/** Unmeasured load, WARMUP s for each target in turn, so JIT warm-up is not measured. */
+async function warmUp(targets: (BenchProcess<{ url: string }> | undefined)[], steps: LoadStep[]): Promise<void> {
+  if (WARMUP === 0) return;
+  for (const target of targets) if (target) await runLoad({ url: target.info.url, steps, connections: CONNECTIONS, duration: WARMUP });
 }
 
 /** The services of this checkout and, for an A/B, of the other one; `renew` replaces both with fresh, pinned processes. */
 interface Checkouts {
-  readonly service: BenchProcess<{ url: string }>;
-  readonly before?: BenchProcess<{ url: string }>;
+  service: BenchProcess<{ url: string }>;
+  before?: BenchProcess<{ url: string }>;
   renew(): Promise<void>;
 }
 
@@ -247,9 +250,6 @@ async function throughput(checkouts: Checkouts, baseline: BenchProcess<{ url: st
     const beforeCpu: number[] = [];
     const serviceSteps = loadSteps(scenario.steps, 'service');
     const baselineSteps = loadSteps(scenario.steps, 'baseline');
-    const warmUp = async (targets: (BenchProcess<{ url: string }> | undefined)[], steps: LoadStep[]) => {
-      for (const target of targets) if (target && WARMUP > 0) await runLoad({ url: target.info.url, steps, connections: CONNECTIONS, duration: WARMUP });
-    };
     await warmUp([checkouts.service, checkouts.before], serviceSteps);
     await warmUp([baseline], baselineSteps);
     for (let r = 1; r <= ROUNDS; r++) {
@@ -442,23 +442,17 @@ async function main(): Promise<void> {
         if (PIN) for (const target of [service, before]) pinTo('measured', target?.child.pid);
         return { service, before };
       };
-      let current = await startCheckouts();
       const checkouts: Checkouts = {
-        get service() {
-          return current.service;
-        },
-        get before() {
-          return current.before;
-        },
+        ...(await startCheckouts()),
         async renew() {
-          await Promise.all([current.service.stop(), current.before?.stop()]);
-          current = await startCheckouts();
+          await Promise.all([this.service.stop(), this.before?.stop()]);
+          Object.assign(this, await startCheckouts());
         },
       };
       try {
         sections['Throughput: service vs lean proxy'] = await throughput(checkouts, { ...baseline, info: { url: `${baseline.info.url}/mcp` } });
       } finally {
-        await Promise.all([current.service.stop(), baseline.stop(), current.before?.stop()]);
+        await Promise.all([checkouts.service.stop(), baseline.stop(), checkouts.before?.stop()]);
         await upstream.stop();
         if (PIN) pinTo('any', process.pid);
       }

@@ -38,6 +38,16 @@ export function pinTo(role: 'load' | 'measured' | 'any', pid: number | undefined
   execFileSync('taskset', ['-a', '-p', '-c', cores, String(pid)], { stdio: 'ignore' });
 }
 
+/** Runs `load` and adds the CPU time `target` used meanwhile, per request answered. */
+export async function withCpuPerCall<Result extends { total: number }>(
+  target: Pick<BenchProcess<unknown>, 'cpuMs'>,
+  load: () => Promise<Result>,
+): Promise<Result & { cpuUsPerCall: number }> {
+  const cpuBefore = target.cpuMs();
+  const result = await load();
+  return { ...result, cpuUsPerCall: ((target.cpuMs() - cpuBefore) * 1000) / Math.max(1, result.total) };
+}
+
 /**
  * Starts a process and waits for the first stdout line that parses as JSON and passes `accept`;
  * later output is discarded (but still read, so the process never blocks on a full pipe).
