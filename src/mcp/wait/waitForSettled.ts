@@ -6,6 +6,11 @@ import type { CallWait } from './waitSupport.js';
 export const MAX_WAIT_SECONDS = 45;
 /** Pauses between polls: quick at first, when a task may be about to finish, then every 5 s. */
 const POLL_PAUSES_MS = [1_000, 2_000, 3_000, 4_000, 5_000];
+/**
+ * Less time than this left after a poll ends the wait: another poll would tell nothing new. Timers
+ * can fire a millisecond early, so a wait timed to its end otherwise made one extra upstream call.
+ */
+const MIN_PAUSE_MS = 100;
 /** How far past the end of the wait one poll may run before it is cut. */
 const POLL_GRACE_MS = 10_000;
 
@@ -89,7 +94,7 @@ export async function waitForSettled(wait: CallWait, waitSeconds: number, look: 
       }
       if (latest && settledCount(latest) === latest.length) break;
       const remaining = end - performance.now();
-      if (remaining <= 0) break;
+      if (remaining < MIN_PAUSE_MS) break;
       if (!(await sleep(Math.min(POLL_PAUSES_MS[round] ?? POLL_PAUSES_MS.at(-1)!, remaining), pauses.signal))) break;
     }
   } catch (error) {
