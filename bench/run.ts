@@ -36,8 +36,11 @@ const PIN = !SMOKE && pinningWanted(COMPARE !== undefined);
 const SCENARIOS = process.argv.find((arg) => arg.startsWith('--scenario='))?.slice('--scenario='.length).split(',');
 const ROUNDS = SMOKE ? 1 : Number(process.env.ROUNDS ?? 3);
 const DURATION = SMOKE ? 1 : Number(process.env.DURATION ?? 8);
-/** Seconds each target runs a scenario before the measured rounds, so JIT warm-up is not measured. */
-const WARMUP = SMOKE ? 0 : 3;
+/**
+ * Seconds each target runs a scenario before the measured rounds (and, with FRESH=1, each fresh
+ * process before its round), so JIT warm-up is not measured.
+ */
+const WARMUP = SMOKE ? 0 : Number(process.env.WARMUP ?? 3);
 /**
  * Seconds of unmeasured load each target gets right before each of its rounds: a process left idle
  * while the others ran starts its round with cold caches and a heap V8 has shrunk meanwhile.
