@@ -66,12 +66,17 @@ const STEP: LoadStep = {
   check: (status, answer) => (status === 200 && answer.includes('"succeeded"') && !answer.includes('"isError":true') ? undefined : `HTTP ${status}`),
 };
 
+/** `amount` checked calls to `service` at 20 connections. */
+function callsTo(service: BenchProcess<{ url: string }>, amount: number) {
+  return runLoad({ url: service.info.url, steps: [STEP], connections: 20, amount });
+}
+
 /** One service per checkout, pinned, each past a first round of calls that does not count (its code is still being optimised). */
 async function startServices(upstream: string): Promise<BenchProcess<{ url: string }>[]> {
   const services = [];
   for (const checkout of checkouts) services.push(await startBenchService(upstream, { cwd: checkout }));
   if (PIN) for (const service of services) pinTo('measured', service.child.pid);
-  for (const service of services) await runLoad({ url: service.info.url, steps: [STEP], connections: 20, amount: CALLS });
+  for (const service of services) await callsTo(service, CALLS);
   return services;
 }
 
@@ -99,8 +104,8 @@ async function main(): Promise<void> {
       for (let turn = 0; turn < services.length; turn++) {
         const i = (round + turn) % services.length;
         const service = services[i]!;
-        if (WARM_EACH > 0) await runLoad({ url: service.info.url, steps: [STEP], connections: 20, amount: WARM_EACH });
-        const result = await withCpuPerCall(service, () => runLoad({ url: service.info.url, steps: [STEP], connections: 20, amount: CALLS }));
+        if (WARM_EACH > 0) await callsTo(service, WARM_EACH);
+        const result = await withCpuPerCall(service, () => callsTo(service, CALLS));
         if (result.errors > 0) throw new Error(`${checkouts[i]}: ${result.errors} failed calls (${result.firstWrong ?? 'transport errors'})`);
         perCall[i]!.push(result.cpuUsPerCall);
       }

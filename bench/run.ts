@@ -224,10 +224,10 @@ function measured(target: BenchProcess<{ url: string }>, steps: LoadStep[]): Pro
   return withCpuPerCall(target, () => runLoad({ url: target.info.url, steps, connections: CONNECTIONS, duration: DURATION }));
 }
 
-/** Unmeasured load, WARMUP s for each target in turn, so JIT warm-up is not measured. */
-async function warmUp(targets: (BenchProcess<{ url: string }> | undefined)[], steps: LoadStep[]): Promise<void> {
-  if (WARMUP === 0) return;
-  for (const target of targets) if (target) await runLoad({ url: target.info.url, steps, connections: CONNECTIONS, duration: WARMUP });
+/** Unmeasured load, `seconds` (WARMUP unless told) for each target in turn, so JIT warm-up is not measured. */
+async function warmUp(targets: (BenchProcess<{ url: string }> | undefined)[], steps: LoadStep[], seconds = WARMUP): Promise<void> {
+  if (seconds === 0) return;
+  for (const target of targets) if (target) await runLoad({ url: target.info.url, steps, connections: CONNECTIONS, duration: seconds });
 }
 
 /** The services of this checkout and, for an A/B, of the other one; `renew` replaces both with fresh, pinned processes. */
@@ -269,7 +269,7 @@ async function throughput(checkouts: Checkouts, baseline: BenchProcess<{ url: st
       if (before && r % 2 === 0) targets.reverse();
       const results = new Map<BenchProcess<{ url: string }>, Awaited<ReturnType<typeof measured>>>();
       for (const [target, steps] of targets) {
-        if (ROUND_WARMUP > 0) await runLoad({ url: target.info.url, steps, connections: CONNECTIONS, duration: ROUND_WARMUP });
+        await warmUp([target], steps, ROUND_WARMUP);
         results.set(target, await measured(target, steps));
       }
       const a = results.get(service)!;
