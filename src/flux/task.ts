@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { FluxTaskRecord } from './client.js';
+import { isoTimeOfSeconds } from './isoTime.js';
 
 export const TASK_STATUSES = ['pending', 'succeeded', 'failed', 'not_found'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -64,9 +65,7 @@ function unixSeconds(value: unknown): number | undefined {
 }
 
 function isoTime(seconds: number | undefined): string | undefined {
-  if (seconds === undefined) return undefined;
-  const date = new Date(seconds * 1000);
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+  return seconds === undefined ? undefined : isoTimeOfSeconds(seconds);
 }
 
 function httpUrl(value: unknown): string | undefined {
