@@ -42,9 +42,8 @@ async function demoFor(config: Config): Promise<Demo | undefined> {
 }
 
 async function serveHttp(config: Config, demo: Demo | undefined): Promise<void> {
-  const service = await startService(demo?.config ?? config, demo ? { viewImageOrigins: demo.imageOrigins } : {});
+  const service = await startService(demo?.config ?? config, demo ? { viewImageOrigins: demo.imageOrigins, startupWarnings: [demo.warning] } : {});
   if (demo) {
-    service.logger.warn(demo.warning);
     const signIn = await demo.startSignIn(service.url);
     process.stderr.write(demo.banner(`${service.url}/mcp`, signIn?.link));
   }

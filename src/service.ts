@@ -41,12 +41,14 @@ export interface ServiceOptions {
   readonly clientMetadata?: ClientMetadataOptions;
   /** Origins the MCP Apps view may load images from (see CoreOptions); the Flux CDN when omitted. */
   readonly viewImageOrigins?: readonly string[];
+  /** Logged as warnings with the start-up lines (the demo's sandbox warning). */
+  readonly startupWarnings?: readonly string[];
 }
 
 /** Builds the whole HTTP service from a validated configuration and starts listening. */
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
   const output: LogOutput = options.logDestination
-    ? { stream: options.logDestination, flush: async () => undefined }
+    ? { stream: options.logDestination, flush: async () => undefined, writeOut: () => undefined }
     : stdoutLogOutput();
   const logger = createLogger(config.logLevel, output.stream);
   let core: Core | undefined;
@@ -108,6 +110,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
     logger.info({ issuer: oauth.issuer, resource: oauth.resource }, 'OAuth sign-in on');
     if (!config.redisUrl) logger.info('OAuth codes and refresh tokens are single-use per process: set REDIS_URL so single use holds across replicas');
   }
+  for (const warning of options.startupWarnings ?? []) logger.warn(warning);
+  // The start-up lines go out at once, not with the first batch: operators and scripts wait for them.
+  output.writeOut();
 
   const running = core;
   let closing: Promise<void> | undefined;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { callTool, CLIENT_KINDS, connectClient, INITIALIZE, modernRequest, postRaw, startHarness, textOf, type Harness } from './helpers/harness.js';
+import { spawnService } from './helpers/process.js';
 
 /** A key that must never show up in any log line, at any level. */
 const SENTINEL = 'sk-SENTINEL-7f3a9c2e5b1d4068a4e2c9f1b7d3e5a0';
@@ -86,5 +87,24 @@ describe('the request log', () => {
       ],
     );
     assert.equal(lineFor('log-modern-401').tool, 'flux_get_task');
+  });
+});
+
+describe('log lines on standard output', () => {
+  it('go out within a second even when too few follow to fill a batch', async () => {
+    const service = await spawnService({ ACEDATACLOUD_API_BASE_URL: 'http://127.0.0.1:9' });
+    try {
+      const mcpUrl = new URL('/mcp', service.url);
+      const written = (requestId: string) => service.output().includes(`"request_id":"${requestId}"`);
+      // A few hundred bytes: far less than a batch, so only the timer can write it out.
+      await postRaw(mcpUrl, JSON.stringify(INITIALIZE), { 'x-request-id': 'quiet-spell-1' });
+      const sent = Date.now();
+      while (!written('quiet-spell-1') && Date.now() - sent < 5_000) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.ok(written('quiet-spell-1'), 'the request line was written');
+      assert.ok(Date.now() - sent < 1_000, `written ${Date.now() - sent} ms after the request`);
+    } finally {
+      service.child.kill('SIGTERM');
+      await service.exited;
+    }
   });
 });
