@@ -34,8 +34,8 @@ export interface LogOutput {
 
 /**
  * Log lines wait in memory until this many bytes have gathered, or LOG_FLUSH_INTERVAL_MS has
- * passed: one write to stdout per batch instead of one per line, which cost a busy service about
- * 5 % of its CPU (BENCHMARKS.md).
+ * passed: one write to stdout per batch instead of one per line, which cost about 5 µs of CPU
+ * per request (BENCHMARKS.md).
  */
 const LOG_BATCH_BYTES = 4096;
 /** Longest a log line waits before it is written out. */
