@@ -91,7 +91,7 @@ describe('the request log', () => {
 });
 
 describe('log lines on standard output', () => {
-  it('go out within a second even when too few follow to fill a batch', async () => {
+  it('go out within two seconds even when too few follow to fill a batch', async () => {
     const service = await spawnService({ ACEDATACLOUD_API_BASE_URL: 'http://127.0.0.1:9' });
     try {
       const mcpUrl = new URL('/mcp', service.url);
@@ -101,7 +101,7 @@ describe('log lines on standard output', () => {
       const sent = Date.now();
       while (!written('quiet-spell-1') && Date.now() - sent < 5_000) await new Promise((resolve) => setTimeout(resolve, 20));
       assert.ok(written('quiet-spell-1'), 'the request line was written');
-      assert.ok(Date.now() - sent < 1_000, `written ${Date.now() - sent} ms after the request`);
+      assert.ok(Date.now() - sent < 2_000, `written ${Date.now() - sent} ms after the request`);
     } finally {
       service.child.kill('SIGTERM');
       await service.exited;
