@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { callTool, CLIENT_KINDS, connectClient, INITIALIZE, modernRequest, postRaw, startHarness, textOf, type Harness } from './helpers/harness.js';
+import { callTool, CLIENT_KINDS, connectClient, eventually, INITIALIZE, modernRequest, postRaw, startHarness, textOf, type Harness } from './helpers/harness.js';
 import { spawnService } from './helpers/process.js';
 
 /** A key that must never show up in any log line, at any level. */
@@ -99,8 +99,7 @@ describe('log lines on standard output', () => {
       // A few hundred bytes: far less than a batch, so only the timer can write it out.
       await postRaw(mcpUrl, JSON.stringify(INITIALIZE), { 'x-request-id': 'quiet-spell-1' });
       const sent = Date.now();
-      while (!written('quiet-spell-1') && Date.now() - sent < 5_000) await new Promise((resolve) => setTimeout(resolve, 20));
-      assert.ok(written('quiet-spell-1'), 'the request line was written');
+      await eventually(() => written('quiet-spell-1'), 5_000, 'the request line');
       assert.ok(Date.now() - sent < 2_000, `written ${Date.now() - sent} ms after the request`);
     } finally {
       service.child.kill('SIGTERM');
