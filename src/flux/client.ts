@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { Logger } from '../logger.js';
 import { sleep } from '../sleep.js';
 import { keyFingerprint } from '../keyFingerprint.js';
@@ -153,6 +153,7 @@ export class FluxClient {
       keepAliveTimeout: 10_000,
       headersTimeout: 0,
       bodyTimeout: 0,
+      maxResponseSize: MAX_RESPONSE_BYTES,
     });
     this.#pathPrefix = url.pathname.replace(/\/+$/, '');
     this.#timeoutMs = options.timeoutMs;
@@ -324,9 +325,9 @@ export class FluxClient {
         headersTimeout: attemptMs,
         bodyTimeout: attemptMs,
       });
-      const text = await readCapped(response.body, attemptEnds);
+      const text = await readBody(response.body, attemptEnds);
       if (text === 'late') throw timeoutFailure(attemptMs);
-      if (text === undefined) {
+      if (text === 'too_large') {
         throw invalidResponseFailure(`an answer larger than ${MAX_RESPONSE_BYTES} bytes`, response.statusCode);
       }
       const status = response.statusCode;
@@ -357,12 +358,11 @@ function toFailure(error: unknown): FluxApiError {
 }
 
 /**
- * The body as text; undefined when it passes MAX_RESPONSE_BYTES, 'late' when it has not ended by
- * `endsAt` (a `performance.now()` time): a body that drips or never ends is cut then.
+ * The body as text; 'too_large' when it passes MAX_RESPONSE_BYTES (the pool's `maxResponseSize`
+ * stops it), 'late' when it has not ended by `endsAt` (a `performance.now()` time): a body that
+ * drips or never ends is cut then.
  */
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }, endsAt: number): Promise<string | undefined | 'late'> {
-  const chunks: Buffer[] = [];
-  let size = 0;
+async function readBody(body: Dispatcher.ResponseData['body'], endsAt: number): Promise<string | 'too_large' | 'late'> {
   let late = false;
   // Whole milliseconds: Node keeps one timer list per duration, and calls then share a few.
   const cut = setTimeout(() => {
@@ -370,21 +370,14 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy(): unknown }, 
     body.destroy();
   }, Math.max(0, Math.ceil(endsAt - performance.now())));
   try {
-    for await (const chunk of body) {
-      size += chunk.length;
-      if (size > MAX_RESPONSE_BYTES) {
-        body.destroy();
-        return undefined;
-      }
-      chunks.push(chunk);
-    }
+    return await body.text();
   } catch (error) {
     if (late) return 'late';
+    if (isRecord(error) && error.code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') return 'too_large';
     throw error;
   } finally {
     clearTimeout(cut);
   }
-  return late ? 'late' : Buffer.concat(chunks, size).toString('utf8');
 }
 
 function parseJson(text: string): unknown {

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { FluxClient, type FluxClientOptions } from '../../src/flux/client.js';
 import { FluxApiError } from '../../src/flux/errors.js';
@@ -432,6 +434,42 @@ describe('FluxClient against the sandbox Flux API', () => {
       } finally {
         sandbox.clearFaults();
         await dripping.close();
+      }
+    });
+
+    it('refuses an answer over 8 MiB without reading the rest, and keeps serving', async () => {
+      let served = 0;
+      const huge = createServer((_req, res) => {
+        served++;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        // 9 MiB of one JSON string, sent in 64 KiB pieces.
+        res.write('{"data":"');
+        const piece = 'x'.repeat(64 * 1024);
+        let left = 9 * 16;
+        const more = () => {
+          while (left > 0 && !res.destroyed) {
+            left--;
+            if (!res.write(piece)) return void res.once('drain', more);
+          }
+          if (!res.destroyed) res.end('"}');
+        };
+        more();
+      });
+      await new Promise<void>((resolve) => huge.listen(0, '127.0.0.1', resolve));
+      const { port } = huge.address() as AddressInfo;
+      const capped = makeClient(`http://127.0.0.1:${port}`, { timeoutMs: 5_000, totalTimeoutMs: 10_000 });
+      try {
+        const error = await failure(capped.retrieveTask('x', { apiKey: KEY }));
+        assert.equal(error.kind, 'invalid_response');
+        assert.equal(error.status, 200);
+        assert.match(error.message, /^The Flux API sent an answer larger than 8388608 bytes \(HTTP 200\)/);
+        assert.equal(served, 1, 'not retried: a read that big would be as big again');
+        // The client is still usable: the next call gets the same clear answer.
+        assert.equal((await failure(capped.retrieveTask('x', { apiKey: KEY }))).kind, 'invalid_response');
+      } finally {
+        await capped.close();
+        huge.closeAllConnections();
+        await new Promise((resolve) => huge.close(resolve));
       }
     });
   });
