@@ -4,18 +4,18 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY patches ./patches
+# No install scripts of dependencies run; the one patch to the SDK (patches/) is applied by hand.
+RUN npm ci --ignore-scripts --no-audit --no-fund && npx patch-package --error-on-fail
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY scripts/buildView.ts ./scripts/
 # The server, then the MCP Apps view (one HTML file, dist/view/tasks.html).
 RUN npm run build
 
-# 2. Production dependencies only.
-FROM node:20-bookworm-slim AS deps
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# 2. Production dependencies only: the build's (patched) node_modules without the dev packages.
+FROM build AS deps
+RUN npm prune --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 # 3. Runtime: compiled code, production dependencies, an unprivileged user.
 FROM node:20-bookworm-slim

@@ -58,7 +58,19 @@ describe('Dockerfile and compose file', () => {
     const user = stage.find((i) => i.op === 'USER')?.args;
     assert.ok(user && user !== 'root' && user !== '0');
     assert.ok(stage.some((i) => i.op === 'ENV' && /\bHOST=0\.0\.0\.0\b/.test(i.args)));
-    assert.ok(instructions().some((i) => i.op === 'RUN' && /npm ci --omit=dev/.test(i.args)), 'production dependencies only');
+    assert.ok(instructions().some((i) => i.op === 'RUN' && /npm (?:ci|prune) --omit=dev/.test(i.args)), 'production dependencies only');
+  });
+
+  it('applies the patches of patches/ right after installing, before anything is built', () => {
+    const all = instructions();
+    const install = all.findIndex((i) => i.op === 'RUN' && /npm ci\b/.test(i.args));
+    assert.ok(install >= 0);
+    assert.match(all[install]!.args, /npm ci --ignore-scripts .*&& npx patch-package --error-on-fail/);
+    const copyPatches = all.findIndex((i) => i.op === 'COPY' && /^patches\s/.test(i.args));
+    assert.ok(copyPatches >= 0 && copyPatches < install, 'patches/ is copied in before the install');
+    const build = all.findIndex((i) => i.op === 'RUN' && /npm run build/.test(i.args));
+    assert.ok(build > install);
+    assert.ok(!all.slice(install + 1).some((i) => i.op === 'RUN' && /npm ci\b/.test(i.args)), 'no later install replaces the patched packages');
   });
 
   it('copies only files that exist into the build stage', () => {
