@@ -437,7 +437,7 @@ describe('FluxClient against the sandbox Flux API', () => {
       }
     });
 
-    it('refuses an answer over 8 MiB without reading the rest, and keeps serving', async () => {
+    it('refuses an answer over 8 MiB as an invalid response, once, and keeps serving', async () => {
       let served = 0;
       const huge = createServer((_req, res) => {
         served++;
