@@ -5,7 +5,7 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY patches ./patches
-# No install scripts of dependencies run; the one patch to the SDK (patches/) is applied by hand.
+# No install script of any dependency runs; the one patch to the SDK (patches/) is applied explicitly.
 RUN npm ci --ignore-scripts --no-audit --no-fund && npx patch-package --error-on-fail
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
